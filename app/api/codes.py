@@ -1,0 +1,117 @@
+"""GET /codes and GET /codes/{code}: entries by number, and filtered listings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, get
+from litestar.params import PathParameter, QueryParameter
+
+from app.api.common import (
+    CACHEABLE,
+    NamespaceParam,
+    error_responses,
+    parse_int,
+    raise_filter_error,
+)
+from app.api.errors import CatalogueError
+from app.api.schemas import CodeLookup, EntryPage
+from app.catalogue.query import (
+    FilterError,
+    describe_ranges,
+    filter_entries,
+    lookup,
+    nearest_ranges,
+    ranges_containing,
+)
+from app.live import LiveCatalogue
+
+MAX_LIMIT = 500
+
+
+def build_router(live: LiveCatalogue) -> Router:
+    @get(
+        "/codes/{code:str}",
+        sync_to_thread=False,
+        opt=CACHEABLE,
+        summary="Every documented entry for one code number",
+        description=(
+            "A number listed twice on the page answers both entries. By default the lookup "
+            "spans all namespaces; `namespace` narrows it."
+        ),
+        responses=error_responses(400, 404),
+    )
+    def get_code(
+        code: Annotated[str, PathParameter(description="The code number, e.g. 1205")],
+        namespace: NamespaceParam = None,
+    ) -> CodeLookup:
+        snap = live.snapshot
+        number = parse_int(code, "code")
+        entries = lookup(snap, number, namespace)
+        ranges = ranges_containing(snap, number)
+        if not entries:
+            where = f" in namespace {namespace}" if namespace else ""
+            if ranges:
+                fix = (
+                    f"{number} is undocumented but lies in the declared range "
+                    f"{describe_ranges(ranges)}; GET /ranges/resolve?code={number} tells more."
+                )
+            else:
+                near = nearest_ranges(snap, number)
+                fix = (
+                    f"{number} lies in no declared range; the nearest are {describe_ranges(near)}."
+                )
+            raise CatalogueError(
+                404,
+                f"Code {number} is not documented{where}",
+                suggested_fix=fix,
+                prefer="ResourceNotFound",
+            )
+        return CodeLookup(code=number, entries=entries, ranges=ranges)
+
+    @get(
+        "/codes",
+        sync_to_thread=False,
+        opt=CACHEABLE,
+        summary="List entries, filtered and paginated",
+        description=(
+            "Filters combine. `status` takes an exact status (404) or a class (4xx); `q` "
+            "searches name, description and service, ignoring case. Sorted by code, then service."
+        ),
+        responses=error_responses(400),
+    )
+    def list_codes(
+        status: Annotated[
+            str | None, QueryParameter(description="404, or a class such as 4xx")
+        ] = None,
+        service: Annotated[
+            str | None, QueryParameter(description="Auth_Config or auth-config")
+        ] = None,
+        namespace: NamespaceParam = None,
+        name: Annotated[
+            str | None, QueryParameter(description="Exact entry name, any case")
+        ] = None,
+        slug: Annotated[
+            str | None, QueryParameter(description="<Service>_<Name>, any case")
+        ] = None,
+        q: Annotated[str | None, QueryParameter(description="Text search", max_length=200)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> EntryPage:
+        try:
+            found = filter_entries(
+                live.snapshot,
+                status=status,
+                service=service,
+                namespace=namespace,
+                name=name,
+                slug=slug,
+                q=q,
+            )
+        except FilterError as exc:
+            raise_filter_error(exc)
+        return EntryPage(
+            items=found[offset : offset + limit], total=len(found), limit=limit, offset=offset
+        )
+
+    return Router(path="/", route_handlers=[get_code, list_codes], tags=["codes"])

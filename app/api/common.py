@@ -1,0 +1,78 @@
+"""Small pieces every router shares: parameter parsing, cache opt-in, documented error answers."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Annotated, Literal, NoReturn
+
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import QueryParameter
+
+from app.api.errors import CatalogueError, ErrorEnvelope
+from app.catalogue.query import FilterError
+
+# Routes with this opt answer from the snapshot only, so their answers are cacheable by the
+# catalogue's version (ETag) and a matching If-None-Match gets 304 (see app.api.caching).
+CACHEABLE = {"cacheable": True}
+
+NamespaceParam = Annotated[
+    Literal["platform", "thermos"] | None,
+    QueryParameter(description="Narrow to one namespace: the platform's codes or Thermos's"),
+]
+
+_INT = re.compile(r"[+-]?\d{1,18}")
+
+
+def parse_int(raw: str, field: str) -> int:
+    text = raw.strip()
+    if not _INT.fullmatch(text):
+        raise CatalogueError(
+            400,
+            f"{field} must be an integer, not {raw[:40]!r}",
+            errors=[f"{field}: expected an integer of at most 18 digits"],
+            suggested_fix=f"Send {field} as a whole number, e.g. 1205.",
+            prefer="BadRequest",
+        )
+    return int(text)
+
+
+def raise_filter_error(exc: FilterError) -> NoReturn:
+    raise CatalogueError(
+        400,
+        f"Invalid value for {exc.field}",
+        errors=[f"{exc.field}: {exc}"],
+        suggested_fix=str(exc),
+    ) from exc
+
+
+def _example(status: int) -> Example:
+    phrase = HTTPStatus(status).phrase
+    return Example(
+        summary=phrase,
+        value={
+            "error": {
+                "message": phrase,
+                "code": 10000 + status,
+                "slug": f"HTTP_{phrase.replace(' ', '')}",
+                "status": status,
+                "request_id": "req_3f2a9c1e5b7d4a60c2e8f1b3",
+                "suggested_fix": "What to change before retrying",
+                "errors": [],
+            }
+        },
+    )
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI descriptions of the envelope for the statuses a route can answer with."""
+    everywhere = (405, 429, 500, 503)
+    return {
+        status: ResponseSpec(
+            data_container=ErrorEnvelope,
+            description=f"{HTTPStatus(status).phrase}, in the catalogue's error envelope",
+            examples=[_example(status)],
+        )
+        for status in sorted({*statuses, *everywhere})
+    }

@@ -1,0 +1,210 @@
+"""Every error answer, in the catalogue's own envelope, rendered in one place; request ids.
+
+The envelope satisfies both published descriptions: the page's (``message``, ``code``,
+``status``, ``request_id``, ``suggested_fix``, ``errors``) and the platform OpenAPI's ``Error``
+schema (``message``, ``code``, ``slug``, ``status`` required). ``code``/``slug`` come from the
+page's HTTP section (see ``query.http_error_identity``), so errcat's own errors pass errcat's
+own envelope validator.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.catalogue.model import Snapshot
+from app.catalogue.query import http_error_identity
+
+log = logging.getLogger("errcat")
+
+REQUEST_ID_HEADER = "x-request-id"
+_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+class ErrorBody(msgspec.Struct):
+    message: str
+    code: int
+    slug: str
+    status: int
+    request_id: str
+    suggested_fix: str
+    errors: list[str] = msgspec.field(default_factory=list)
+
+
+class ErrorEnvelope(msgspec.Struct):
+    error: ErrorBody
+
+
+class CatalogueError(Exception):
+    """The one exception type for errcat's own errors: raise it, the handler renders it.
+
+    ``prefer`` names the HTTP-section entry to use when the page documents several for the
+    status (404: ``URLNotFound`` for a path, ``ResourceNotFound`` for a thing that is absent).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        suggested_fix: str | None = None,
+        errors: list[str] | None = None,
+        prefer: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.suggested_fix = suggested_fix
+        self.errors = errors or []
+        self.prefer = prefer
+        self.headers = headers or {}
+
+
+_DEFAULT_FIX = {
+    400: "Correct the request as the errors list says and send it again.",
+    404: "Check the path and identifiers; GET /schema lists every route.",
+    405: "Use one of the methods listed in the Allow header.",
+    413: "Send a smaller body.",
+    415: "Send the body as application/json.",
+    429: "Slow down and retry after the time given in Retry-After.",
+    500: "Retry later; if it persists, report the request_id.",
+    503: "Retry shortly; the service is starting or its database is unreachable.",
+}
+
+
+def request_id(scope: Scope) -> str:
+    """The request's id: a safe incoming X-Request-ID, else a new ``req_...``; fixed per request."""
+    state = scope.setdefault("state", {})
+    rid = state.get("request_id")
+    if rid is None:
+        incoming = next((v for k, v in scope.get("headers", ()) if k == b"x-request-id"), None)
+        text = incoming.decode("latin-1") if incoming else ""
+        rid = text if _SAFE_REQUEST_ID.fullmatch(text) else f"req_{secrets.token_hex(12)}"
+        state["request_id"] = rid
+    return rid
+
+
+class RequestIdMiddleware:
+    """Echo the request id on every answer (a plain ASGI wrapper: cheap on the hot path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = request_id(scope).encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if not any(k.lower() == b"x-request-id" for k, _ in headers):
+                    headers.append((b"x-request-id", rid))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def _validation_errors(exc: ValidationException) -> list[str]:
+    out = []
+    extra = exc.extra if isinstance(exc.extra, list) else [exc.extra] if exc.extra else []
+    for item in extra:
+        if isinstance(item, dict):
+            key, source = item.get("key"), item.get("source")
+            where = f"{source} parameter '{key}'" if key and source else (key or "request")
+            out.append(f"{where}: {item.get('message', 'invalid value')}")
+        else:
+            out.append(str(item))
+    return out
+
+
+def envelope_response(
+    snapshot: Snapshot | None,
+    scope: Scope,
+    status: int,
+    message: str,
+    *,
+    suggested_fix: str | None = None,
+    errors: list[str] | None = None,
+    prefer: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[ErrorEnvelope]:
+    if snapshot is not None:
+        code, slug = http_error_identity(snapshot, status, prefer)
+    else:  # before the catalogue is loaded, the same rule without the page's names
+        code, slug = 10000 + status, f"HTTP_{HTTPStatus(status).phrase.replace(' ', '')}"
+    rid = request_id(scope)
+    body = ErrorBody(
+        message=message,
+        code=code,
+        slug=slug,
+        status=status,
+        request_id=rid,
+        suggested_fix=suggested_fix or _DEFAULT_FIX.get(status, "Check the request and retry."),
+        errors=errors or [],
+    )
+    return Response(
+        ErrorEnvelope(error=body),
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers={**(headers or {}), "X-Request-ID": rid, "Cache-Control": "no-store"},
+    )
+
+
+def make_exception_handler(current_snapshot):
+    """One handler for every exception; ``current_snapshot()`` gives the loaded Snapshot or None."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
+        scope = request.scope
+        if isinstance(exc, CatalogueError):
+            return envelope_response(
+                current_snapshot(),
+                scope,
+                exc.status,
+                exc.message,
+                suggested_fix=exc.suggested_fix,
+                errors=exc.errors,
+                prefer=exc.prefer,
+                headers=exc.headers,
+            )
+        if isinstance(exc, HTTPException):
+            status = exc.status_code
+            errors = _validation_errors(exc) if isinstance(exc, ValidationException) else []
+            message = exc.detail or HTTPStatus(status).phrase
+            prefer = None
+            if status == 404:
+                message, prefer = (
+                    f"No route matches {request.method} {request.url.path}",
+                    "URLNotFound",
+                )
+            elif status == 405:
+                message = f"Method {request.method} is not allowed on {request.url.path}"
+            elif status == 400 and errors:
+                message = "The request's parameters are invalid"
+            if status >= 500:
+                log.error("server error: %s", exc.detail, extra={"request_id": request_id(scope)})
+                message = HTTPStatus(status).phrase
+            return envelope_response(
+                current_snapshot(),
+                scope,
+                status,
+                message,
+                errors=errors,
+                prefer=prefer,
+                headers=dict(exc.headers or {}),
+            )
+        log.exception("unhandled error", extra={"request_id": request_id(scope)})
+        return envelope_response(current_snapshot(), scope, 500, "Internal server error")
+
+    return handle

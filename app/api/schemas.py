@@ -1,0 +1,108 @@
+"""Wire shapes of the API that are not domain Structs (pages, summaries, lookups)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from app.catalogue.model import CatalogueVersion, Entry, ErrorType, RangeRef
+
+
+class CodeLookup(msgspec.Struct, frozen=True):
+    """Every documented entry for one number, and the declared ranges that contain it."""
+
+    code: int
+    entries: tuple[Entry, ...]
+    ranges: tuple[RangeRef, ...]
+
+
+class EntryPage(msgspec.Struct, frozen=True):
+    items: tuple[Entry, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: str
+
+
+class Readiness(msgspec.Struct, frozen=True):
+    status: str
+    database: str
+    catalogue: CatalogueVersion | None
+
+
+class StatusCount(msgspec.Struct, frozen=True):
+    status: int
+    phrase: str
+    entries: int
+
+
+class StatusList(msgspec.Struct, frozen=True):
+    items: tuple[StatusCount, ...]
+    total: int
+
+
+class StatusEntries(msgspec.Struct, frozen=True):
+    status: int
+    phrase: str
+    entries: tuple[Entry, ...]
+
+
+class ServiceSummary(msgspec.Struct, frozen=True):
+    name: str
+    key: str
+    heading: str
+    namespace: str
+    range_start: int | None
+    range_end: int | None
+    declared_ranges: tuple[RangeRef, ...]
+    entry_count: int
+
+
+class ServiceList(msgspec.Struct, frozen=True):
+    items: tuple[ServiceSummary, ...]
+    total: int
+
+
+class ServiceDetail(msgspec.Struct, frozen=True):
+    name: str
+    key: str
+    heading: str
+    namespace: str
+    range_start: int | None
+    range_end: int | None
+    declared_ranges: tuple[RangeRef, ...]
+    entries: tuple[Entry, ...]
+
+
+class RangeSection(msgspec.Struct, frozen=True):
+    service: str
+    entries: int
+
+
+class RangeSummary(msgspec.Struct, frozen=True):
+    start: int
+    end: int
+    service: str
+    sections: tuple[RangeSection, ...]
+    entry_count: int
+
+
+class RangeList(msgspec.Struct, frozen=True):
+    items: tuple[RangeSummary, ...]
+    total: int
+
+
+class RangeResolution(msgspec.Struct, frozen=True):
+    """What a client learns about any number: its declared range(s) and documented entries."""
+
+    code: int
+    ranges: tuple[RangeRef, ...]
+    entries: tuple[Entry, ...]
+    documented: bool
+
+
+class ErrorTypeList(msgspec.Struct, frozen=True):
+    items: tuple[ErrorType, ...]
+    total: int

@@ -1,0 +1,152 @@
+"""The catalogue's domain shapes: what the seed file holds and what the service answers with.
+
+Two families live here:
+- the *document* Structs (``CatalogueDocument`` and its parts) mirror the seed file row for row,
+  exactly as the vendor's page prints it; the seed loader, the database store and the diff
+  all speak this shape;
+- the *wire* Structs (``Entry``, ``RangeRef`` ...) are what the API returns; ``Entry`` is shared
+  by every endpoint that lists codes, so a field added once appears everywhere.
+
+Everything is frozen: a Snapshot is built once and then only read, by many requests at once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Namespace = Literal["platform", "thermos"]
+NAMESPACES: tuple[str, ...] = ("platform", "thermos")
+
+
+# --- the seed document ----------------------------------------------------------------------
+
+
+class DeclaredRange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One line of the page's "Error Code Ranges" list, e.g. ``100-199: Prisma/Database errors``."""
+
+    start: int
+    end: int
+    label: str
+
+
+class CodeRow(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One row of a section's table, as printed."""
+
+    code: int
+    name: str
+    status: int
+    description: str
+
+
+class SectionDoc(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A heading of the page with its table, e.g. ``Auth Errors (900-999)``.
+
+    ``range_start``/``range_end`` are the range printed in the heading (None when the heading
+    prints none, as for Thermos's "Database Errors").
+    """
+
+    namespace: Namespace
+    name: str
+    heading: str
+    range_start: int | None
+    range_end: int | None
+    rows: tuple[CodeRow, ...]
+
+
+class ErrorTypeDoc(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A Thermos string error type (``json_decode`` ...)."""
+
+    type: str
+    description: str
+    namespace: Namespace = "thermos"
+
+
+class EnvelopeFieldDoc(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One field of the page's error envelope format."""
+
+    name: str
+    type: Literal["string", "integer", "array"]
+    required: bool
+    example: str
+
+
+class CatalogueDocument(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The whole seed file."""
+
+    source: str
+    envelope: tuple[EnvelopeFieldDoc, ...]
+    ranges: tuple[DeclaredRange, ...]
+    sections: tuple[SectionDoc, ...]
+    error_types: tuple[ErrorTypeDoc, ...]
+
+
+# --- what the service answers with ----------------------------------------------------------
+
+
+class RangeRef(msgspec.Struct, frozen=True):
+    """A declared range as it appears inside other answers."""
+
+    start: int
+    end: int
+    service: str
+
+
+class Entry(msgspec.Struct, frozen=True):
+    """One documented code: the unit of every code listing."""
+
+    code: int
+    name: str
+    status: int
+    description: str
+    service: str
+    namespace: str
+    slug: str
+    ranges: tuple[RangeRef, ...]
+
+
+class ErrorType(msgspec.Struct, frozen=True):
+    type: str
+    description: str
+    namespace: str
+
+
+class Section(msgspec.Struct, frozen=True):
+    """A section (a "service") of the page, with what the API derives for it."""
+
+    name: str
+    key: str
+    heading: str
+    namespace: str
+    range_start: int | None
+    range_end: int | None
+    declared_ranges: tuple[RangeRef, ...]
+    entries: tuple[Entry, ...]
+
+
+class CatalogueVersion(msgspec.Struct, frozen=True):
+    """Which catalogue is loaded: a content hash and the database's revision number."""
+
+    revision: int
+    content_hash: str
+    loaded_at: str
+
+
+class Snapshot(msgspec.Struct, frozen=True):
+    """The immutable, indexed catalogue every request reads; built by ``query.build_snapshot``.
+
+    The dicts are indexes over the tuples and are never mutated after construction.
+    """
+
+    version: CatalogueVersion
+    document: CatalogueDocument
+    entries: tuple[Entry, ...]  # by (code, service), then page order: every listing's order
+    ranges: tuple[RangeRef, ...]  # as printed
+    sections: tuple[Section, ...]  # as printed
+    error_types: tuple[ErrorType, ...]
+    by_code: dict[int, tuple[Entry, ...]]
+    by_slug: dict[str, tuple[Entry, ...]]  # key: slug in lower case
+    section_aliases: dict[str, Section]  # printed name, lower case, URL key
+    error_type_index: dict[str, ErrorType]
+    etag: str

@@ -1,0 +1,292 @@
+"""The database side of the catalogue: read the current catalogue, write a new revision.
+
+Writing is one transaction: the catalogue tables are replaced and a revision row is added, or
+nothing happens at all. Concurrent seeders are serialised with a lock (PostgreSQL: a
+transaction-scoped advisory lock; SQLite: ``BEGIN IMMEDIATE``, the database's write lock) and
+the revision check happens under that lock, so two seeders cannot both write the same change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import msgspec
+from sqlalchemy import delete, event, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from app.catalogue.model import (
+    CatalogueDocument,
+    CatalogueVersion,
+    CodeRow,
+    DeclaredRange,
+    EnvelopeFieldDoc,
+    ErrorTypeDoc,
+    SectionDoc,
+)
+from app.db.tables import (
+    EntryRow,
+    EnvelopeFieldRow,
+    ErrorTypeRow,
+    RangeRow,
+    RevisionRow,
+    SectionRow,
+)
+from app.seeds import canonical_bytes, content_hash
+
+# Any constant shared by every errcat process: the key of the seeding advisory lock.
+_SEED_LOCK_KEY = 0x45525243  # "ERRC"
+
+
+def make_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - runs per connection
+            # SQLite enforces foreign keys only when asked, per connection; and the driver's own
+            # transaction handling is switched off so that BEGIN IMMEDIATE below is ours.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - runs per transaction
+            # Seeding takes the write lock at BEGIN, so two seeders queue instead of failing
+            # halfway with "database is locked"; readers stay on a plain (deferred) BEGIN.
+            immediate = conn.get_execution_options().get("sqlite_immediate", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+@asynccontextmanager
+async def seeding_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One transaction holding the catalogue's write lock until it commits or rolls back."""
+    async with engine.connect() as conn:
+        await conn.execution_options(sqlite_immediate=True)
+        async with conn.begin():
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SEED_LOCK_KEY})
+            yield conn
+
+
+async def current_version(conn: AsyncConnection) -> CatalogueVersion | None:
+    row = (
+        await conn.execute(
+            select(RevisionRow.revision, RevisionRow.content_hash, RevisionRow.loaded_at)
+            .order_by(RevisionRow.revision.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    loaded_at = row.loaded_at if row.loaded_at.tzinfo else row.loaded_at.replace(tzinfo=UTC)
+    return CatalogueVersion(
+        revision=row.revision, content_hash=row.content_hash, loaded_at=loaded_at.isoformat()
+    )
+
+
+async def latest_revision(engine: AsyncEngine) -> int | None:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.max(RevisionRow.revision)))).scalar()
+
+
+async def read_catalogue(engine: AsyncEngine) -> tuple[CatalogueDocument, CatalogueVersion] | None:
+    """The current catalogue from the normalised tables, with its version (None: never seeded)."""
+    async with engine.connect() as conn:
+        version = await current_version(conn)
+        if version is None:
+            return None
+        ranges = (await conn.execute(select(RangeRow.__table__).order_by(RangeRow.position))).all()
+        sections = (
+            await conn.execute(select(SectionRow.__table__).order_by(SectionRow.position))
+        ).all()
+        entries = (
+            await conn.execute(
+                select(EntryRow.__table__).order_by(EntryRow.section_id, EntryRow.position)
+            )
+        ).all()
+        types = (
+            await conn.execute(select(ErrorTypeRow.__table__).order_by(ErrorTypeRow.position))
+        ).all()
+        fields = (
+            await conn.execute(
+                select(EnvelopeFieldRow.__table__).order_by(EnvelopeFieldRow.position)
+            )
+        ).all()
+        source = (
+            await conn.execute(
+                select(RevisionRow.source).where(RevisionRow.revision == version.revision)
+            )
+        ).scalar_one()
+        rows_by_section: dict[int, list[CodeRow]] = {}
+        for e in entries:
+            rows_by_section.setdefault(e.section_id, []).append(
+                CodeRow(code=e.code, name=e.name, status=e.status, description=e.description)
+            )
+        doc = CatalogueDocument(
+            source=source,
+            envelope=tuple(
+                EnvelopeFieldDoc(name=f.name, type=f.type, required=f.required, example=f.example)
+                for f in fields
+            ),
+            ranges=tuple(
+                DeclaredRange(start=r.range_start, end=r.range_end, label=r.label) for r in ranges
+            ),
+            sections=tuple(
+                SectionDoc(
+                    namespace=s.namespace,
+                    name=s.name,
+                    heading=s.heading,
+                    range_start=s.range_start,
+                    range_end=s.range_end,
+                    rows=tuple(rows_by_section.get(s.id, ())),
+                )
+                for s in sections
+            ),
+            error_types=tuple(
+                ErrorTypeDoc(type=t.type, description=t.description, namespace=t.namespace)
+                for t in types
+            ),
+        )
+        return doc, version
+
+
+async def read_revision_document(engine: AsyncEngine, revision: int) -> CatalogueDocument | None:
+    async with engine.connect() as conn:
+        raw = (
+            await conn.execute(select(RevisionRow.document).where(RevisionRow.revision == revision))
+        ).scalar()
+    return None if raw is None else msgspec.json.decode(raw, type=CatalogueDocument)
+
+
+async def list_revisions(engine: AsyncEngine) -> list[CatalogueVersion]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(RevisionRow.revision, RevisionRow.content_hash, RevisionRow.loaded_at).order_by(
+                RevisionRow.revision
+            )
+        )
+        return [
+            CatalogueVersion(
+                revision=r.revision,
+                content_hash=r.content_hash,
+                loaded_at=(
+                    r.loaded_at if r.loaded_at.tzinfo else r.loaded_at.replace(tzinfo=UTC)
+                ).isoformat(),
+            )
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    version: CatalogueVersion
+    changed: bool
+
+
+async def replace_catalogue(
+    conn: AsyncConnection, doc: CatalogueDocument, *, forced: bool = False
+) -> WriteResult:
+    """Inside a seeding transaction: replace the catalogue with ``doc`` unless it is current."""
+    digest = content_hash(doc)
+    version = await current_version(conn)
+    if version is not None and version.content_hash == digest:
+        return WriteResult(version=version, changed=False)
+
+    for table in (EntryRow, SectionRow, RangeRow, ErrorTypeRow, EnvelopeFieldRow):
+        await conn.execute(delete(table))
+    if doc.ranges:
+        await conn.execute(
+            insert(RangeRow),
+            [
+                {"position": i, "range_start": r.start, "range_end": r.end, "label": r.label}
+                for i, r in enumerate(doc.ranges)
+            ],
+        )
+    for position, section in enumerate(doc.sections):
+        section_id = (
+            await conn.execute(
+                insert(SectionRow).returning(SectionRow.id),
+                {
+                    "position": position,
+                    "namespace": section.namespace,
+                    "name": section.name,
+                    "heading": section.heading,
+                    "range_start": section.range_start,
+                    "range_end": section.range_end,
+                },
+            )
+        ).scalar_one()
+        if section.rows:
+            await conn.execute(
+                insert(EntryRow),
+                [
+                    {
+                        "section_id": section_id,
+                        "position": i,
+                        "code": row.code,
+                        "name": row.name,
+                        "status": row.status,
+                        "description": row.description,
+                    }
+                    for i, row in enumerate(section.rows)
+                ],
+            )
+    if doc.error_types:
+        await conn.execute(
+            insert(ErrorTypeRow),
+            [
+                {
+                    "position": i,
+                    "namespace": t.namespace,
+                    "type": t.type,
+                    "description": t.description,
+                }
+                for i, t in enumerate(doc.error_types)
+            ],
+        )
+    if doc.envelope:
+        await conn.execute(
+            insert(EnvelopeFieldRow),
+            [
+                {
+                    "position": i,
+                    "name": f.name,
+                    "type": f.type,
+                    "required": f.required,
+                    "example": f.example,
+                }
+                for i, f in enumerate(doc.envelope)
+            ],
+        )
+    loaded_at = datetime.now(UTC)
+    revision = (
+        await conn.execute(
+            insert(RevisionRow).returning(RevisionRow.revision),
+            {
+                "content_hash": digest,
+                "loaded_at": loaded_at,
+                "source": doc.source,
+                "forced": forced,
+                "document": canonical_bytes(doc).decode(),
+            },
+        )
+    ).scalar_one()
+    return WriteResult(
+        version=CatalogueVersion(
+            revision=revision, content_hash=digest, loaded_at=loaded_at.isoformat()
+        ),
+        changed=True,
+    )
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

@@ -1,0 +1,55 @@
+"""``create_app(settings)``: the one place where errcat is wired together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+
+from app.api import codes, health
+from app.api.caching import ConditionalGetMiddleware
+from app.api.errors import RequestIdMiddleware, make_exception_handler
+from app.db.store import make_engine
+from app.live import LiveCatalogue
+from app.settings import Settings
+
+API_VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    live = LiveCatalogue(make_engine(settings.database_url), settings.reload_interval)
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        await live.start()
+        try:
+            yield
+        finally:
+            await live.stop()
+
+    handle_error = make_exception_handler(lambda: live.loaded)
+    return Litestar(
+        route_handlers=[codes.build_router(live), health.build_router(live)],
+        lifespan=[lifespan],
+        middleware=[RequestIdMiddleware, DefineMiddleware(ConditionalGetMiddleware, live=live)],
+        exception_handlers={Exception: handle_error},
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
+        if settings.cors_origins
+        else None,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="errcat",
+            version=API_VERSION,
+            description="The HTTP error catalogue: codes, ranges, services and envelope checks.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        state={"live": live, "settings": settings},
+        debug=False,
+    )
