@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
-from app.api import codes, health
+from app.api import codes, error_types, health, ranges, services, statuses
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.db.store import make_engine
@@ -34,10 +35,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await live.stop()
 
     handle_error = make_exception_handler(lambda: live.loaded)
+    middleware = [RequestIdMiddleware, DefineMiddleware(ConditionalGetMiddleware, live=live)]
+    if settings.rate_limit:
+        unit, count = settings.rate_limit
+        limit = RateLimitConfig(rate_limit=(unit, count), exclude=["/health", "/ready", "/metrics"])
+        middleware.append(limit.middleware)
     return Litestar(
-        route_handlers=[codes.build_router(live), health.build_router(live)],
+        route_handlers=[
+            codes.build_router(live),
+            statuses.build_router(live),
+            services.build_router(live),
+            ranges.build_router(live),
+            error_types.build_router(live),
+            health.build_router(live),
+        ],
         lifespan=[lifespan],
-        middleware=[RequestIdMiddleware, DefineMiddleware(ConditionalGetMiddleware, live=live)],
+        middleware=middleware,
         exception_handlers={Exception: handle_error},
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
         if settings.cors_origins

@@ -65,6 +65,22 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+_RATE_UNITS = ("second", "minute", "hour", "day")
+
+
+def _rate_limit(raw: str) -> tuple[str, int] | None:
+    """``RATE_LIMIT=600/minute`` -> ("minute", 600); empty or ``off`` -> None."""
+    text = raw.strip().lower()
+    if text in {"", "0", "off", "none"}:
+        return None
+    count, _, unit = text.partition("/")
+    if not count.isdigit() or int(count) < 1 or unit not in _RATE_UNITS:
+        raise SettingsError(
+            f"RATE_LIMIT={raw!r}: expected e.g. 600/minute (units: {', '.join(_RATE_UNITS)})"
+        )
+    return unit, int(count)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = async_database_url(DEFAULT_DATABASE_URL)
@@ -76,6 +92,9 @@ class Settings:
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
     access_log: bool = False
+    # Per client address and process, e.g. ("minute", 600); None: no limit (the default, since
+    # replicas behind a load balancer usually limit at the edge).
+    rate_limit: tuple[str, int] | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -90,4 +109,5 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             access_log=env.get("ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"},
+            rate_limit=_rate_limit(env.get("RATE_LIMIT", "")),
         )

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Literal, NoReturn, TypeVar
 
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from app.api.errors import CatalogueError, ErrorEnvelope
+from app.catalogue.model import Snapshot
 from app.catalogue.query import FilterError
+
+T = TypeVar("T")
 
 # Routes with this opt answer from the snapshot only, so their answers are cacheable by the
 # catalogue's version (ETag) and a matching If-None-Match gets 304 (see app.api.caching).
@@ -47,15 +51,30 @@ def raise_filter_error(exc: FilterError) -> NoReturn:
     ) from exc
 
 
+# The (code, slug) errcat's own errors carry per status, for the documentation's examples; a
+# unit test checks them against query.http_error_identity on the seeded catalogue.
+EXAMPLE_IDENTITIES: dict[int, tuple[int, str]] = {
+    400: (10400, "HTTP_BadRequest"),
+    404: (10424, "HTTP_ResourceNotFound"),
+    405: (10405, "HTTP_MethodNotAllowed"),
+    413: (10413, "HTTP_RequestEntityTooLarge"),
+    415: (10415, "HTTP_UnsupportedMediaType"),
+    429: (10429, "HTTP_TooManyRequests"),
+    500: (10500, "HTTP_InternalServerError"),
+    503: (10503, "HTTP_ServiceUnavailable"),
+}
+
+
 def _example(status: int) -> Example:
     phrase = HTTPStatus(status).phrase
+    code, slug = EXAMPLE_IDENTITIES[status]
     return Example(
         summary=phrase,
         value={
             "error": {
                 "message": phrase,
-                "code": 10000 + status,
-                "slug": f"HTTP_{phrase.replace(' ', '')}",
+                "code": code,
+                "slug": slug,
                 "status": status,
                 "request_id": "req_3f2a9c1e5b7d4a60c2e8f1b3",
                 "suggested_fix": "What to change before retrying",
@@ -76,3 +95,16 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
         )
         for status in sorted({*statuses, *everywhere})
     }
+
+
+def per_snapshot(build: Callable[[Snapshot], T]) -> Callable[[Snapshot], T]:
+    """Memoise an answer derived from the whole snapshot until the snapshot is replaced."""
+    last: list = [None, None]
+
+    def get(snap: Snapshot) -> T:
+        if last[0] is not snap:
+            last[1] = build(snap)
+            last[0] = snap
+        return last[1]
+
+    return get

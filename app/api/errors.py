@@ -122,6 +122,7 @@ def _validation_errors(exc: ValidationException) -> list[str]:
     for item in extra:
         if isinstance(item, dict):
             key, source = item.get("key"), item.get("source")
+            source = getattr(source, "value", source)  # Litestar gives a ParamType enum
             where = f"{source} parameter '{key}'" if key and source else (key or "request")
             out.append(f"{where}: {item.get('message', 'invalid value')}")
         else:

@@ -243,3 +243,14 @@ def http_error_identity(snap: Snapshot, status: int, prefer: str | None = None) 
     except ValueError:
         phrase = f"Status{status}"
     return 10000 + status, make_slug(HTTP_SECTION, _camel(phrase))
+
+
+def entries_in_range(snap: Snapshot, rng: RangeRef) -> tuple[Entry, ...]:
+    return tuple(
+        e for e in snap.entries if e.namespace == "platform" and rng.start <= e.code <= rng.end
+    )
+
+
+def resolve(snap: Snapshot, code: int, namespace: str | None = None):
+    """Range resolution: the declared ranges that contain ``code`` and its documented entries."""
+    return ranges_containing(snap, code), lookup(snap, code, namespace)

@@ -1,0 +1,67 @@
+"""GET /statuses and GET /statuses/{status}: the HTTP statuses the catalogue uses."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated
+
+from litestar import Router, get
+from litestar.params import PathParameter
+
+from app.api.common import CACHEABLE, error_responses, parse_int, per_snapshot
+from app.api.errors import CatalogueError
+from app.api.schemas import StatusCount, StatusEntries, StatusList
+from app.catalogue.model import Snapshot
+from app.catalogue.query import status_counts
+from app.live import LiveCatalogue
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _status_list(snap: Snapshot) -> StatusList:
+    items = tuple(
+        StatusCount(status=s, phrase=_phrase(s), entries=n) for s, n in status_counts(snap).items()
+    )
+    return StatusList(items=items, total=len(items))
+
+
+def build_router(live: LiveCatalogue) -> Router:
+    status_list = per_snapshot(_status_list)
+
+    @get(
+        "/statuses",
+        sync_to_thread=False,
+        opt=CACHEABLE,
+        summary="Each HTTP status the catalogue uses, with its number of entries",
+        responses=error_responses(),
+    )
+    def list_statuses() -> StatusList:
+        return status_list(live.snapshot)
+
+    @get(
+        "/statuses/{status:str}",
+        sync_to_thread=False,
+        opt=CACHEABLE,
+        summary="The entries documented with one HTTP status",
+        responses=error_responses(400, 404),
+    )
+    def get_status(
+        status: Annotated[str, PathParameter(description="An HTTP status, e.g. 422")],
+    ) -> StatusEntries:
+        number = parse_int(status, "status")
+        entries = tuple(e for e in live.snapshot.entries if e.status == number)
+        if not entries:
+            raise CatalogueError(
+                404,
+                f"No entry of the catalogue has status {number}",
+                suggested_fix="GET /statuses lists the statuses in use.",
+                prefer="ResourceNotFound",
+            )
+        return StatusEntries(status=number, phrase=_phrase(number), entries=entries)
+
+    return Router(path="/", route_handlers=[list_statuses, get_status], tags=["statuses"])
