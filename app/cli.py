@@ -14,10 +14,15 @@ import os
 import sys
 from pathlib import Path
 
+import msgspec
 from alembic import command
 from alembic.config import Config
 
+from app.catalogue.diff import diff_catalogues, render_diff
+from app.catalogue.integrity import integrity_report
+from app.catalogue.query import build_snapshot
 from app.db import store
+from app.seeding import BreakingChangeError, SeedOutcome, describe_plan, plan, seed_catalogue
 from app.seeds import DEFAULT_SEED_PATH, SeedError, load_seed, render
 from app.settings import Settings, SettingsError
 
@@ -35,14 +40,49 @@ def migrate(settings: Settings) -> None:
     command.upgrade(alembic_config(settings.database_url), "head")
 
 
-async def seed(settings: Settings, path: Path, *, force: bool = False) -> store.WriteResult:
-    doc = load_seed(path)
+async def _with_engine(settings: Settings, work):
     engine = store.make_engine(settings.database_url)
     try:
-        async with store.seeding_transaction(engine) as conn:
-            return await store.replace_catalogue(conn, doc, forced=force)
+        return await work(engine)
     finally:
         await engine.dispose()
+
+
+async def seed(settings: Settings, path: Path, *, force: bool = False) -> SeedOutcome:
+    doc = load_seed(path)
+    return await _with_engine(settings, lambda engine: seed_catalogue(engine, doc, force=force))
+
+
+class CommandError(Exception):
+    """A command that ran and found a problem it reports (exit 1)."""
+
+
+async def _report(settings: Settings, as_json: bool) -> tuple[str, bool]:
+    found = await _with_engine(settings, store.read_catalogue)
+    if found is None:
+        raise CommandError("the database holds no catalogue yet: run errcat seed")
+    report = integrity_report(build_snapshot(*found))
+    if as_json:
+        return msgspec.json.format(msgspec.json.encode(report).decode()), report.ok
+    lines = [f"{f.severity:7} {f.rule:36} {f.message}" for f in report.findings] + [
+        f"{report.total} findings: {report.counts.error} error, "
+        f"{report.counts.warning} warning, {report.counts.info} info"
+    ]
+    return "\n".join(lines), report.ok
+
+
+async def _changes(settings: Settings, start: int, end: int | None) -> str:
+    async def work(engine):
+        latest = await store.latest_revision(engine)
+        target = latest if end is None else end
+        old = await store.read_revision_document(engine, start)
+        new = None if target is None else await store.read_revision_document(engine, target)
+        if old is None or new is None:
+            missing = start if old is None else target
+            raise CommandError(f"no revision {missing} (errcat revisions lists them)")
+        return f"revision {start} -> {target}\n" + render_diff(diff_catalogues(old, new))
+
+    return await _with_engine(settings, work)
 
 
 def _enabled(name: str) -> bool:
@@ -55,8 +95,12 @@ def serve(settings: Settings) -> None:
     if _enabled("ERRCAT_MIGRATE"):
         migrate(settings)
     if _enabled("ERRCAT_SEED"):
-        result = asyncio.run(seed(settings, DEFAULT_SEED_PATH))
-        print(_describe(result), file=sys.stderr)
+        try:
+            print(asyncio.run(seed(settings, DEFAULT_SEED_PATH)).describe(), file=sys.stderr)
+        except BreakingChangeError as exc:
+            # Keep serving the stored catalogue rather than crash-looping a replica; an operator
+            # accepts the change with `errcat seed --force`.
+            print(f"errcat: seed file not loaded, {exc}", file=sys.stderr)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -65,16 +109,11 @@ def serve(settings: Settings) -> None:
         workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
         loop="uvloop",
         http="httptools",
-        access_log=settings.access_log,
+        access_log=False,  # the app's own JSON access log replaces uvicorn's (ACCESS_LOG=1)
+        log_config=None,  # create_app configures JSON logging in every worker
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
     )
-
-
-def _describe(result: store.WriteResult) -> str:
-    v = result.version
-    state = "seeded" if result.changed else "unchanged"
-    return f"catalogue {state}: revision {v.revision}, content {v.content_hash[:12]}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,6 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply every Alembic migration (upgrade head)")
     p_seed = sub.add_parser("seed", help="load the seed file into the database")
     p_seed.add_argument("file", nargs="?", type=Path, default=DEFAULT_SEED_PATH)
+    p_seed.add_argument("--force", action="store_true", help="accept breaking changes")
+    p_plan = sub.add_parser("plan", help="show what seeding a file would change; write nothing")
+    p_plan.add_argument("file", nargs="?", type=Path, default=DEFAULT_SEED_PATH)
+    p_report = sub.add_parser("report", help="the integrity report of the stored catalogue")
+    p_report.add_argument("--json", action="store_true")
+    sub.add_parser("revisions", help="list the stored catalogue revisions")
+    p_changes = sub.add_parser("changes", help="what changed between two revisions")
+    p_changes.add_argument("--from", dest="start", type=int, required=True)
+    p_changes.add_argument("--to", dest="end", type=int, default=None)
     sub.add_parser("serve", help="migrate, seed and serve the API")
     p_tr = sub.add_parser("transcribe", help="rewrite the seed file from the vendor's page")
     p_tr.add_argument("page", type=Path)
@@ -94,7 +142,24 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             migrate(settings)
         elif args.command == "seed":
-            print(_describe(asyncio.run(seed(settings, args.file))))
+            outcome = asyncio.run(seed(settings, args.file, force=args.force))
+            if outcome.diff is not None and outcome.changed:
+                print(render_diff(outcome.diff))
+            print(outcome.describe())
+        elif args.command == "plan":
+            doc = load_seed(args.file)
+            diff = asyncio.run(_with_engine(settings, lambda engine: plan(engine, doc)))
+            print(describe_plan(diff))
+            return 1 if diff is not None and diff.is_breaking else 0
+        elif args.command == "report":
+            text, ok = asyncio.run(_report(settings, args.json))
+            print(text)
+            return 0 if ok else 1
+        elif args.command == "revisions":
+            for v in asyncio.run(_with_engine(settings, store.list_revisions)):
+                print(f"{v.revision}\t{v.content_hash[:12]}\t{v.loaded_at}")
+        elif args.command == "changes":
+            print(asyncio.run(_changes(settings, args.start, args.end)))
         elif args.command == "serve":
             serve(settings)
         elif args.command == "transcribe":
@@ -102,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
 
             args.out.write_text(render(transcribe(args.page.read_text(encoding="utf-8"))))
             print(f"wrote {args.out}")
+    except (BreakingChangeError, CommandError) as exc:
+        print(f"errcat: {exc}", file=sys.stderr)
+        return 1
     except (SettingsError, SeedError) as exc:
         print(f"errcat: {exc}", file=sys.stderr)
         return 2

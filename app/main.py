@@ -12,11 +12,17 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
-from app.api import codes, error_types, health, ranges, services, statuses
+from app.api import catalogue, codes, error_types, health, ranges, services, statuses
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.db.store import make_engine
 from app.live import LiveCatalogue
+from app.observability import (
+    AccessLogMiddleware,
+    build_metrics_router,
+    configure_logging,
+    prometheus_config,
+)
 from app.settings import Settings
 
 API_VERSION = "0.1.0"
@@ -24,6 +30,7 @@ API_VERSION = "0.1.0"
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
     live = LiveCatalogue(make_engine(settings.database_url), settings.reload_interval)
 
     @asynccontextmanager
@@ -35,7 +42,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await live.stop()
 
     handle_error = make_exception_handler(lambda: live.loaded)
-    middleware = [RequestIdMiddleware, DefineMiddleware(ConditionalGetMiddleware, live=live)]
+    # Outermost first: ids before anything can answer, metrics around all the rest.
+    middleware = [RequestIdMiddleware]
+    if settings.metrics:
+        middleware.append(prometheus_config().middleware)
+    if settings.access_log:
+        middleware.append(AccessLogMiddleware)
+    middleware.append(DefineMiddleware(ConditionalGetMiddleware, live=live))
     if settings.rate_limit:
         unit, count = settings.rate_limit
         limit = RateLimitConfig(rate_limit=(unit, count), exclude=["/health", "/ready", "/metrics"])
@@ -47,7 +60,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             services.build_router(live),
             ranges.build_router(live),
             error_types.build_router(live),
+            catalogue.build_router(live),
             health.build_router(live),
+            build_metrics_router(live),
         ],
         lifespan=[lifespan],
         middleware=middleware,
@@ -64,5 +79,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
         state={"live": live, "settings": settings},
+        logging_config=None,  # configure_logging above owns logging
         debug=False,
     )

@@ -92,6 +92,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
     access_log: bool = False
+    metrics: bool = True
     # Per client address and process, e.g. ("minute", 600); None: no limit (the default, since
     # replicas behind a load balancer usually limit at the edge).
     rate_limit: tuple[str, int] | None = None
@@ -110,4 +111,5 @@ class Settings:
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             access_log=env.get("ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"},
             rate_limit=_rate_limit(env.get("RATE_LIMIT", "")),
+            metrics=env.get("METRICS", "1").lower() not in {"0", "false", "no", "off"},
         )

@@ -6,6 +6,7 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.db.store import make_engine
@@ -13,6 +14,9 @@ from app.db.tables import Base
 from app.settings import Settings, async_database_url
 
 VERSION_TABLE = "alembic_version"
+# Replicas starting together against one PostgreSQL each run `upgrade head`: the first takes
+# this transaction-scoped advisory lock, the others wait, then find nothing left to do.
+MIGRATION_LOCK_KEY = 0x45524D47  # "ERMG"
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
@@ -51,6 +55,8 @@ def run_migrations_offline() -> None:
 def _run_sync(connection) -> None:
     _configure(connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 

@@ -71,7 +71,7 @@ class Database:
         self.url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
     def settings(self, **overrides) -> Settings:
-        return Settings(database_url=self.url, reload_interval=0, **overrides)
+        return Settings(**{"database_url": self.url, "reload_interval": 0, **overrides})
 
     def migrate_and_seed(self, seed_file: Path = DEFAULT_SEED_PATH) -> None:
         migrate(self.settings())

@@ -193,6 +193,8 @@ def make_exception_handler(current_snapshot):
                 message = f"Method {request.method} is not allowed on {request.url.path}"
             elif status == 400 and errors:
                 message = "The request's parameters are invalid"
+            elif status == 400:
+                errors = [message]  # e.g. a missing required parameter: name it in errors too
             if status >= 500:
                 log.error("server error: %s", exc.detail, extra={"request_id": request_id(scope)})
                 message = HTTPStatus(status).phrase

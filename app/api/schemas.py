@@ -106,3 +106,22 @@ class RangeResolution(msgspec.Struct, frozen=True):
 class ErrorTypeList(msgspec.Struct, frozen=True):
     items: tuple[ErrorType, ...]
     total: int
+
+
+class CatalogueCounts(msgspec.Struct, frozen=True):
+    ranges: int
+    sections: int
+    entries: int
+    error_types: int
+    envelope_fields: int
+
+
+class CatalogueInfo(msgspec.Struct, frozen=True):
+    version: CatalogueVersion
+    source: str
+    counts: CatalogueCounts
+
+
+class RevisionList(msgspec.Struct, frozen=True):
+    items: tuple[CatalogueVersion, ...]
+    total: int

@@ -158,12 +158,16 @@ async def read_catalogue(engine: AsyncEngine) -> tuple[CatalogueDocument, Catalo
         return doc, version
 
 
+async def revision_document(conn: AsyncConnection, revision: int) -> CatalogueDocument | None:
+    raw = (
+        await conn.execute(select(RevisionRow.document).where(RevisionRow.revision == revision))
+    ).scalar()
+    return None if raw is None else msgspec.json.decode(raw, type=CatalogueDocument)
+
+
 async def read_revision_document(engine: AsyncEngine, revision: int) -> CatalogueDocument | None:
     async with engine.connect() as conn:
-        raw = (
-            await conn.execute(select(RevisionRow.document).where(RevisionRow.revision == revision))
-        ).scalar()
-    return None if raw is None else msgspec.json.decode(raw, type=CatalogueDocument)
+        return await revision_document(conn, revision)
 
 
 async def list_revisions(engine: AsyncEngine) -> list[CatalogueVersion]:

@@ -1,0 +1,101 @@
+"""GET /catalogue, /catalogue/report, /catalogue/revisions, /catalogue/changes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, get
+from litestar.params import QueryParameter
+
+from app.api.common import CACHEABLE, error_responses, per_snapshot
+from app.api.errors import CatalogueError
+from app.api.schemas import CatalogueCounts, CatalogueInfo, RevisionList
+from app.catalogue.diff import CatalogueDiff, diff_catalogues
+from app.catalogue.integrity import IntegrityReport, integrity_report
+from app.catalogue.model import Snapshot
+from app.db import store
+from app.live import LiveCatalogue
+
+
+
+def _info(snap: Snapshot) -> CatalogueInfo:
+    doc = snap.document
+    return CatalogueInfo(
+        version=snap.version,
+        source=doc.source,
+        counts=CatalogueCounts(
+            ranges=len(doc.ranges),
+            sections=len(doc.sections),
+            entries=len(snap.entries),
+            error_types=len(doc.error_types),
+            envelope_fields=len(doc.envelope),
+        ),
+    )
+
+
+def build_router(live: LiveCatalogue) -> Router:
+    info = per_snapshot(_info)
+    report = per_snapshot(integrity_report)
+
+    @get(
+        "/catalogue",
+        sync_to_thread=False,
+        opt=CACHEABLE,
+        summary="The catalogue being served: its version (revision, content hash) and counts",
+        responses=error_responses(),
+    )
+    def get_catalogue() -> CatalogueInfo:
+        return info(live.snapshot)
+
+    @get(
+        "/catalogue/report",
+        sync_to_thread=False,
+        opt=CACHEABLE,
+        summary="Integrity report: every place where the catalogue contradicts itself",
+        responses=error_responses(),
+    )
+    def get_report() -> IntegrityReport:
+        return report(live.snapshot)
+
+    # Revisions and changes read the store of record: rare, operator-facing questions.
+    @get(
+        "/catalogue/revisions",
+        summary="Every stored revision, oldest first",
+        responses=error_responses(),
+    )
+    async def list_revisions() -> RevisionList:
+        items = tuple(await store.list_revisions(live.engine))
+        return RevisionList(items=items, total=len(items))
+
+    @get(
+        "/catalogue/changes",
+        summary="What changed between two revisions: entries added, removed, changed",
+        description="`to` defaults to the newest revision. Breaking changes are listed too.",
+        responses=error_responses(400, 404),
+    )
+    async def get_changes(
+        start: Annotated[
+            int, QueryParameter(name="from", ge=1, le=2**31 - 1, description="A revision")
+        ],
+        to: Annotated[
+            int | None, QueryParameter(ge=1, le=2**31 - 1, description="Default: the newest")
+        ] = None,
+    ) -> CatalogueDiff:
+        end = to if to is not None else await store.latest_revision(live.engine)
+        old = await store.read_revision_document(live.engine, start)
+        new = await store.read_revision_document(live.engine, end) if end else None
+        if old is None or new is None:
+            missing = start if old is None else end
+            raise CatalogueError(
+                404,
+                f"No revision {missing}",
+                suggested_fix="GET /catalogue/revisions lists the stored revisions.",
+                prefer="ResourceNotFound",
+            )
+        return diff_catalogues(old, new)
+
+    return Router(
+        path="/",
+        route_handlers=[get_catalogue, get_report, list_revisions, get_changes],
+        tags=["catalogue"],
+    )

@@ -1,0 +1,139 @@
+"""Logs and metrics: JSON log lines, an optional access log, Prometheus metrics.
+
+- Logs: one JSON object per line on stderr (``ts``, ``level``, ``logger``, ``message``, and
+  ``request_id`` when the record has one); uvicorn's own loggers go through the same formatter.
+- Access log: off by default (a line per request halves throughput, see FACTS.md); ACCESS_LOG=1
+  adds one JSON line per request with method, path, status, duration and request id.
+- Metrics: Litestar's Prometheus middleware counts requests and times them by route template,
+  method and status; ``/metrics`` adds the catalogue's revision, entry count and reloads. With
+  several uvicorn workers each worker has its own counters: scale with replicas, one worker
+  each, when the numbers matter.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import time
+from datetime import UTC, datetime
+
+import msgspec
+from litestar import Response, Router, get
+from litestar.plugins.prometheus import PrometheusConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from app.api.errors import request_id
+from app.live import LiveCatalogue
+
+_STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(
+            (k, v if isinstance(v, str | int | float | bool) or v is None else str(v))
+            for k, v in record.__dict__.items()
+            if k not in _STANDARD_ATTRS
+        )
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return msgspec.json.encode(line).decode()
+
+
+def configure_logging(level: str) -> None:
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {"json": {"()": JsonFormatter}},
+            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+            "root": {"handlers": ["stderr"], "level": level},
+            "loggers": {
+                **{
+                    name: {"handlers": ["stderr"], "level": level, "propagate": False}
+                    for name in ("uvicorn", "uvicorn.error", "errcat")
+                },
+                # errcat's own access log (with the request id) replaces uvicorn's.
+                "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            },
+        }
+    )
+
+
+access_log = logging.getLogger("errcat.access")
+
+
+class AccessLogMiddleware:
+    """One JSON line per request (only installed when ACCESS_LOG is on)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = [500]
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status[0],
+                    "duration_ms": round((time.perf_counter() - start) * 1000, 3),
+                    "request_id": request_id(scope),
+                },
+            )
+
+
+def prometheus_config() -> PrometheusConfig:
+    # Label by route template, not raw path: /codes/1205 and /codes/1206 are one series.
+    return PrometheusConfig(app_name="errcat", prefix="errcat", group_path=True, exclude=["/metrics"])
+
+
+class CatalogueCollector(Collector):
+    def __init__(self, live: LiveCatalogue) -> None:
+        self.live = live
+
+    def collect(self):
+        snap = self.live.loaded
+        revision = GaugeMetricFamily("errcat_catalogue_revision", "Catalogue revision being served")
+        entries = GaugeMetricFamily("errcat_catalogue_entries", "Entries in the served catalogue")
+        revision.add_metric([], snap.version.revision if snap else 0)
+        entries.add_metric([], len(snap.entries) if snap else 0)
+        reloads = CounterMetricFamily(
+            "errcat_catalogue_reloads", "Snapshots loaded by this process (start-up included)"
+        )
+        reloads.add_metric([], self.live.reloads)
+        yield from (revision, entries, reloads)
+
+
+def build_metrics_router(live: LiveCatalogue) -> Router:
+    catalogue_registry = CollectorRegistry(auto_describe=True)
+    catalogue_registry.register(CatalogueCollector(live))
+
+    @get("/metrics", sync_to_thread=False, include_in_schema=True, summary="Prometheus metrics")
+    def metrics() -> Response[bytes]:
+        body = generate_latest(REGISTRY) + generate_latest(catalogue_registry)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return Router(path="/", route_handlers=[metrics], tags=["operations"])
