@@ -107,7 +107,9 @@ class AccessLogMiddleware:
 
 def prometheus_config() -> PrometheusConfig:
     # Label by route template, not raw path: /codes/1205 and /codes/1206 are one series.
-    return PrometheusConfig(app_name="errcat", prefix="errcat", group_path=True, exclude=["/metrics"])
+    return PrometheusConfig(
+        app_name="errcat", prefix="errcat", group_path=True, exclude=["/metrics"]
+    )
 
 
 class CatalogueCollector(Collector):

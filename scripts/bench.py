@@ -49,7 +49,6 @@ app = Litestar([one])
 """
 
 
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,10 +66,28 @@ def wait_up(url: str, timeout: float = 20) -> None:
     raise RuntimeError(f"server at {url} did not answer")
 
 
-def serve(target: str, env: dict[str, str], port: int, factory: bool, cwd: Path) -> subprocess.Popen:
+def serve(
+    target: str, env: dict[str, str], port: int, factory: bool, cwd: Path
+) -> subprocess.Popen:
     """Start uvicorn pinned to core 0."""
-    cmd = ["taskset", "-c", "0", PY, "-m", "uvicorn", target, "--port", str(port),
-           "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    cmd = [
+        "taskset",
+        "-c",
+        "0",
+        PY,
+        "-m",
+        "uvicorn",
+        target,
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     if factory:
         cmd.append("--factory")
     return subprocess.Popen(cmd, env=env, cwd=cwd, start_new_session=True)
@@ -104,10 +121,19 @@ def main() -> int:
         '"slug": "TriggerInstance_AuthRefreshRequired", "status": 422, "request_id": "req_1", '
         '"suggested_fix": "Refresh the token"}}\'\n'
     )
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
-           "RELOAD_INTERVAL": "0", "LOG_LEVEL": "WARNING", "PYTHONPATH": f"{ROOT}:{work}"}  # fmt: skip
-    subprocess.run([PY, "-m", "app.cli", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([PY, "-m", "app.cli", "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
+        "RELOAD_INTERVAL": "0",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": f"{ROOT}:{work}",
+    }
+    subprocess.run(
+        [PY, "-m", "app.cli", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    subprocess.run(
+        [PY, "-m", "app.cli", "seed"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
 
     servers = {
         "bare": ("bare_app:app", False),

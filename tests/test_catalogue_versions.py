@@ -15,9 +15,7 @@ def edited(doc, section_name, change_row=None, drop_code=None, add_row=None):
     """The seed document with one section's rows edited."""
 
     def rows(section):
-        out = [
-            change_row(r) if change_row else r for r in section.rows if r.code != drop_code
-        ]
+        out = [change_row(r) if change_row else r for r in section.rows if r.code != drop_code]
         return tuple(out + ([add_row] if add_row else []))
 
     return msgspec.structs.replace(
@@ -44,13 +42,15 @@ def write(tmp_path, doc, name="catalogue.json"):
 
 def test_plan_shows_a_changed_file_without_writing(db, tmp_path, capsys):
     doc = load_seed()
-    new_row = msgspec.structs.replace(doc.sections[0].rows[0], code=10418, name="Teapot", status=418)
+    new_row = msgspec.structs.replace(
+        doc.sections[0].rows[0], code=10418, name="Teapot", status=418
+    )
     changed = edited(
         doc,
         "TriggerInstance",
-        change_row=lambda r: msgspec.structs.replace(r, description="Log in again")
-        if r.code == 1205
-        else r,
+        change_row=lambda r: (
+            msgspec.structs.replace(r, description="Log in again") if r.code == 1205 else r
+        ),
     )
     changed = edited(changed, "HTTP", add_row=new_row)
     path = write(tmp_path, changed)
@@ -68,18 +68,26 @@ def test_plan_shows_a_changed_file_without_writing(db, tmp_path, capsys):
     [
         (dict(drop_code=1205), "code_removed", "1205"),
         (
-            dict(change_row=lambda r: msgspec.structs.replace(r, status=400) if r.code == 1205 else r),
+            dict(
+                change_row=lambda r: msgspec.structs.replace(r, status=400) if r.code == 1205 else r
+            ),
             "status_changed",
             "422",
         ),
         (
-            dict(change_row=lambda r: msgspec.structs.replace(r, name="Renamed") if r.code == 1205 else r),
+            dict(
+                change_row=lambda r: (
+                    msgspec.structs.replace(r, name="Renamed") if r.code == 1205 else r
+                )
+            ),
             "code_reused",
             "Renamed",
         ),
     ],
 )
-def test_breaking_changes_are_refused_then_accepted_with_force(db, tmp_path, capsys, change, kind, needle):
+def test_breaking_changes_are_refused_then_accepted_with_force(
+    db, tmp_path, capsys, change, kind, needle
+):
     path = write(tmp_path, edited(load_seed(), "TriggerInstance", **change))
     assert cli(["plan", path]) == 1
     assert f"! breaking ({kind})" in capsys.readouterr().out
@@ -97,7 +105,9 @@ def test_breaking_changes_are_refused_then_accepted_with_force(db, tmp_path, cap
 def test_allowed_change_is_seeded_and_visible_through_the_api(db, tmp_path):
     doc = load_seed()
     changed = edited(
-        doc, "Email", change_row=lambda r: msgspec.structs.replace(r, description=r.description + ".")
+        doc,
+        "Email",
+        change_row=lambda r: msgspec.structs.replace(r, description=r.description + "."),
     )
     assert cli(["seed", write(tmp_path, changed)]) == 0
     with TestClient(app=create_app(db.settings())) as client:

@@ -14,9 +14,13 @@ def _run_together(db, *commands: list[str]) -> list[subprocess.CompletedProcess]
     env = {**os.environ, "DATABASE_URL": db.url}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "app.cli", *cmd], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "app.cli", *cmd],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for cmd in commands
     ]
     return [subprocess.CompletedProcess(p.args, p.wait(60), *p.communicate()) for p in procs]

@@ -17,7 +17,6 @@ from app.db import store
 from app.live import LiveCatalogue
 
 
-
 def _info(snap: Snapshot) -> CatalogueInfo:
     doc = snap.document
     return CatalogueInfo(

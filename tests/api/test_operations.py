@@ -54,8 +54,12 @@ def test_metrics_are_scraped(client):
     client.get("/codes/1205")
     client.get("/codes/99999")
     text = client.get("/metrics").text
-    assert re.search(r'errcat_requests_total\{[^}]*path="/codes/\{code\}"[^}]*status_code="200"\} \d', text)
-    assert re.search(r'errcat_requests_total\{[^}]*path="/codes/\{code\}"[^}]*status_code="404"\} \d', text)
+    assert re.search(
+        r'errcat_requests_total\{[^}]*path="/codes/\{code\}"[^}]*status_code="200"\} \d', text
+    )
+    assert re.search(
+        r'errcat_requests_total\{[^}]*path="/codes/\{code\}"[^}]*status_code="404"\} \d', text
+    )
     assert "errcat_request_duration_seconds_bucket" in text
     assert re.search(r"^errcat_catalogue_entries 202\.0$", text, re.M)
     assert re.search(r"^errcat_catalogue_revision [1-9]", text, re.M)
@@ -66,19 +70,26 @@ def test_a_running_app_picks_up_a_reseed_without_restart(fresh_db, tmp_path):
     fresh_db.migrate_and_seed()
     doc = load_seed()
     settings = fresh_db.settings(reload_interval=0.2)
-    with TestClient(app=create_app(settings)) as client, TestClient(app=create_app(settings)) as other:
+    with (
+        TestClient(app=create_app(settings)) as client,
+        TestClient(app=create_app(settings)) as other,
+    ):
         before = client.get("/codes/1205")
         assert before.json()["entries"][0]["description"] == "Authentication refresh required"
         old_etag = before.headers["etag"]
         # a new revision: one description edited (not a breaking change)
         section = next(s for s in doc.sections if s.name == "TriggerInstance")
         rows = tuple(
-            msgspec.structs.replace(r, description="Re-authenticate, then retry") if r.code == 1205 else r
+            msgspec.structs.replace(r, description="Re-authenticate, then retry")
+            if r.code == 1205
+            else r
             for r in section.rows
         )
         changed = msgspec.structs.replace(
             doc,
-            sections=tuple(msgspec.structs.replace(s, rows=rows) if s is section else s for s in doc.sections),
+            sections=tuple(
+                msgspec.structs.replace(s, rows=rows) if s is section else s for s in doc.sections
+            ),
         )
         path = tmp_path / "catalogue.json"
         path.write_text(render(changed))
@@ -93,4 +104,7 @@ def test_a_running_app_picks_up_a_reseed_without_restart(fresh_db, tmp_path):
                 assert time.monotonic() < deadline, "the new revision was not picked up"
                 time.sleep(0.1)
             assert now.headers["etag"] != old_etag
-            assert app_client.get("/codes/1205", headers={"If-None-Match": old_etag}).status_code == 200
+            assert (
+                app_client.get("/codes/1205", headers={"If-None-Match": old_etag}).status_code
+                == 200
+            )
