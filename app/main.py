@@ -12,7 +12,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
-from app.api import catalogue, codes, error_types, health, ranges, services, statuses
+from app.api import catalogue, codes, envelopes, error_types, health, ranges, services, statuses
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.db.store import make_engine
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             catalogue.build_router(live),
             health.build_router(live),
             build_metrics_router(live),
+            envelopes.build_router(live),
         ],
         lifespan=[lifespan],
         middleware=middleware,

@@ -25,6 +25,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from app.api.common import error_responses
 from app.api.errors import request_id
 from app.live import LiveCatalogue
 
@@ -133,7 +134,12 @@ def build_metrics_router(live: LiveCatalogue) -> Router:
     catalogue_registry = CollectorRegistry(auto_describe=True)
     catalogue_registry.register(CatalogueCollector(live))
 
-    @get("/metrics", sync_to_thread=False, include_in_schema=True, summary="Prometheus metrics")
+    @get(
+        "/metrics",
+        sync_to_thread=False,
+        summary="Prometheus metrics",
+        responses=error_responses(),
+    )
     def metrics() -> Response[bytes]:
         body = generate_latest(REGISTRY) + generate_latest(catalogue_registry)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -65,6 +65,9 @@ async def _run_async() -> None:
     try:
         async with engine.connect() as connection:
             connection: AsyncConnection
+            # SQLite: take the write lock at BEGIN (see app.db.store.make_engine), so concurrent
+            # `migrate` runs queue instead of both creating the tables.
+            await connection.execution_options(sqlite_immediate=True)
             await connection.run_sync(_run_sync)
             await connection.commit()
     finally:

@@ -108,3 +108,12 @@ def fresh_db(request, tmp_path) -> Iterator[Database]:
     db = Database(request.param, tmp_path)
     yield db
     db.close()
+
+
+@pytest.fixture
+def postgres_db(tmp_path) -> Iterator[Database]:
+    """A fresh, seeded PostgreSQL database, for behaviour only a server database has."""
+    db = Database("postgres", tmp_path)
+    db.migrate_and_seed()
+    yield db
+    db.close()

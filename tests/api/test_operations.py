@@ -8,7 +8,6 @@ import re
 import time
 
 import msgspec
-import pytest
 from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
 
@@ -25,14 +24,13 @@ def test_ready_when_loaded(client):
     assert body["catalogue"]["revision"] >= 1 and len(body["catalogue"]["content_hash"]) == 64
 
 
-def test_ready_fails_while_the_database_is_down_and_recovers(seeded_db):
-    if seeded_db.backend != "postgres":
-        pytest.skip("an embedded SQLite file cannot be 'stopped'; the PostgreSQL case covers it")
-    url = make_url(seeded_db.url)
+def test_ready_fails_while_the_database_is_down_and_recovers(postgres_db):
+    # PostgreSQL only: an embedded SQLite file cannot be "stopped".
+    url = make_url(postgres_db.url)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     try:
         proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        settings = dataclasses.replace(seeded_db.settings(), database_url=proxied)
+        settings = dataclasses.replace(postgres_db.settings(), database_url=proxied)
         with TestClient(app=create_app(settings)) as client:
             assert client.get("/ready").status_code == 200
             proxy.cut()

@@ -1,0 +1,212 @@
+"""POST /validate-envelope and POST /validate-envelope/batch: check error responses.
+
+The handlers read the raw body themselves instead of declaring a typed ``data`` parameter:
+Litestar would otherwise validate the body and answer 400 where the point is a report of
+every problem. Because of that, Litestar cannot infer the request body for the OpenAPI
+document; ``_documented_body`` supplies it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Request, Router, post
+from litestar.exceptions import HTTPException
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+from litestar.params import QueryParameter
+
+from app.api.common import error_responses
+from app.api.errors import CatalogueError
+from app.catalogue.envelope import (
+    MAX_BATCH,
+    BatchReport,
+    BodyError,
+    EnvelopeReport,
+    Profile,
+    batch_items,
+    decode_json,
+    quote,
+    validate_batch,
+    validate_envelope,
+)
+from app.live import LiveCatalogue
+
+ProfileParam = Annotated[
+    Profile,
+    QueryParameter(
+        description=(
+            "lenient (default): message, code and status are required, a missing slug or "
+            "request_id and unknown members are warnings. strict: all five are required and "
+            "unknown members are errors."
+        )
+    ),
+]
+HttpStatusParam = Annotated[
+    int | None,
+    QueryParameter(
+        ge=100,
+        le=599,
+        description="The status line the envelope was sent with; `error.status` must equal it",
+    ),
+]
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+async def read_json(request: Request[Any, Any, Any]) -> Any:
+    """The body decoded to plain values, or a CatalogueError: 415 (not sent as JSON), 413 (over
+    the app's body limit) or 400 (empty, not JSON, nested too deeply)."""
+    media_type = request.content_type[0].lower()
+    if not _is_json(media_type):
+        sent = (
+            f"its Content-Type is {quote(request.headers.get('content-type', ''))}"
+            if media_type
+            else "it has no Content-Type"
+        )
+        raise CatalogueError(
+            415,
+            f"The body must be sent as application/json; {sent}",
+            errors=[f"header Content-Type: expected application/json or a +json type; {sent}"],
+            suggested_fix="Send the envelope with Content-Type: application/json.",
+        )
+    try:
+        raw = await request.body()
+    except HTTPException as exc:
+        if exc.status_code != 413:
+            raise
+        # Litestar enforces the app's request_max_body_size; say what the limit is.
+        limit = request.route_handler.resolve_request_max_body_size()
+        raise CatalogueError(
+            413,
+            f"The body is larger than the {limit} bytes errcat accepts",
+            errors=[f"body: more than {limit} bytes"],
+            suggested_fix="Send one envelope as received, or split a batch into smaller ones.",
+        ) from None
+    try:
+        return decode_json(raw)
+    except BodyError as exc:
+        raise bad_body(exc) from None
+
+
+def bad_body(exc: BodyError) -> CatalogueError:
+    return CatalogueError(400, exc.message, errors=exc.errors, suggested_fix=exc.suggested_fix)
+
+
+# --- OpenAPI: the request body a raw-body handler cannot declare ------------------------------
+
+_FIELD_SCHEMAS = {
+    "message": Schema(type=OpenAPIType.STRING, min_length=1, description="Human-readable"),
+    "code": Schema(type=OpenAPIType.INTEGER, description="Catalogue code, e.g. 1205"),
+    "slug": Schema(type=OpenAPIType.STRING, description="<Service>_<Name>; OpenAPI: required"),
+    "status": Schema(type=OpenAPIType.INTEGER, minimum=100, maximum=599),
+    "request_id": Schema(type=OpenAPIType.STRING, description="The page: required"),
+    "suggested_fix": Schema(type=OpenAPIType.STRING),
+    "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING)),
+}
+ENVELOPE_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    title="ErrorEnvelopeToCheck",
+    description=(
+        "An error response as an API sent it. Any JSON is accepted and reported on; this is "
+        "the shape a valid one has (the page's and the Platform API's descriptions combined)."
+    ),
+    required=["error"],
+    properties={
+        "error": Schema(
+            type=OpenAPIType.OBJECT,
+            required=["message", "code", "status"],
+            properties=_FIELD_SCHEMAS,
+        )
+    },
+)
+_EXAMPLE = {
+    "error": {
+        "message": "Authentication refresh required",
+        "code": 1205,
+        "slug": "TriggerInstance_AuthRefreshRequired",
+        "status": 422,
+        "request_id": "req_abc123",
+    }
+}
+
+
+def _documented_body(schema: Schema, example: Any, description: str) -> type[Operation]:
+    """An Operation class that adds the request body Litestar cannot infer from the handler."""
+
+    @dataclass
+    class WithBody(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = RequestBody(
+                required=True,
+                description=description,
+                content={
+                    "application/json": OpenAPIMediaType(
+                        schema=schema, examples={"envelope": Example(value=example)}
+                    )
+                },
+            )
+
+    return WithBody
+
+
+def build_router(live: LiveCatalogue) -> Router:
+    @post(
+        "/validate-envelope",
+        status_code=200,
+        summary="Check one error envelope against both descriptions and the catalogue",
+        description=(
+            "Answers 200 with a report for any JSON body: every problem at once, each with a "
+            "JSON Pointer `path`, a stable `rule` and a `message`; `entries` are the code's "
+            "catalogue entries and `matched` the one the envelope designates. Rules: "
+            "docs/envelope-validation.md."
+        ),
+        responses=error_responses(400, 413, 415),
+        operation_class=_documented_body(ENVELOPE_SCHEMA, _EXAMPLE, "One error envelope, as JSON"),
+    )
+    async def validate(
+        request: Request[Any, Any, Any],
+        profile: ProfileParam = "lenient",
+        http_status: HttpStatusParam = None,
+    ) -> EnvelopeReport:
+        value = await read_json(request)
+        return validate_envelope(live.snapshot, value, profile=profile, http_status=http_status)
+
+    @post(
+        "/validate-envelope/batch",
+        status_code=200,
+        summary="Check many error envelopes: one report each, in order, with totals",
+        description=(
+            f"The body is a JSON array of at most {MAX_BATCH} envelopes; each element gets the "
+            "report POST /validate-envelope would give it (without `http_status`)."
+        ),
+        responses=error_responses(400, 413, 415),
+        operation_class=_documented_body(
+            Schema(type=OpenAPIType.ARRAY, items=ENVELOPE_SCHEMA, max_items=MAX_BATCH),
+            [_EXAMPLE],
+            f"A JSON array of at most {MAX_BATCH} error envelopes",
+        ),
+    )
+    async def validate_many(
+        request: Request[Any, Any, Any],
+        profile: ProfileParam = "lenient",
+    ) -> BatchReport:
+        values = await read_json(request)
+        try:
+            items = batch_items(values)
+        except BodyError as exc:
+            raise bad_body(exc) from None
+        return validate_batch(live.snapshot, items, profile=profile)
+
+    return Router(path="/", route_handlers=[validate, validate_many], tags=["envelopes"])
