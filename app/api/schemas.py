@@ -65,17 +65,6 @@ class ServiceList(msgspec.Struct, frozen=True):
     total: int
 
 
-class ServiceDetail(msgspec.Struct, frozen=True):
-    name: str
-    key: str
-    heading: str
-    namespace: str
-    range_start: int | None
-    range_end: int | None
-    declared_ranges: tuple[RangeRef, ...]
-    entries: tuple[Entry, ...]
-
-
 class RangeSection(msgspec.Struct, frozen=True):
     service: str
     entries: int

@@ -9,7 +9,7 @@ from litestar.params import PathParameter
 
 from app.api.common import CACHEABLE, NamespaceParam, error_responses
 from app.api.errors import CatalogueError
-from app.api.schemas import ServiceDetail, ServiceList, ServiceSummary
+from app.api.schemas import ServiceList, ServiceSummary
 from app.catalogue.model import Section
 from app.catalogue.query import find_section
 from app.live import LiveCatalogue
@@ -55,7 +55,7 @@ def build_router(live: LiveCatalogue) -> Router:
     )
     def get_service(
         service: Annotated[str, PathParameter(description="Auth_Config or auth-config")],
-    ) -> ServiceDetail:
+    ) -> Section:
         # A path parameter, so that a printed name with a slash (Prisma/Database) is accepted.
         service = service.lstrip("/")
         section = find_section(live.snapshot, service)
@@ -66,15 +66,6 @@ def build_router(live: LiveCatalogue) -> Router:
                 suggested_fix="GET /services lists every service with its key.",
                 prefer="ResourceNotFound",
             )
-        return ServiceDetail(
-            name=section.name,
-            key=section.key,
-            heading=section.heading,
-            namespace=section.namespace,
-            range_start=section.range_start,
-            range_end=section.range_end,
-            declared_ranges=section.declared_ranges,
-            entries=section.entries,
-        )
+        return section
 
     return Router(path="/", route_handlers=[list_services, get_service], tags=["services"])

@@ -76,20 +76,22 @@ async def seeding_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnect
             yield conn
 
 
-async def current_version(conn: AsyncConnection) -> CatalogueVersion | None:
-    row = (
-        await conn.execute(
-            select(RevisionRow.revision, RevisionRow.content_hash, RevisionRow.loaded_at)
-            .order_by(RevisionRow.revision.desc())
-            .limit(1)
-        )
-    ).first()
-    if row is None:
-        return None
+_VERSION_COLUMNS = (RevisionRow.revision, RevisionRow.content_hash, RevisionRow.loaded_at)
+
+
+def _version(row) -> CatalogueVersion:
+    # SQLite hands back naive datetimes: they were stored in UTC.
     loaded_at = row.loaded_at if row.loaded_at.tzinfo else row.loaded_at.replace(tzinfo=UTC)
     return CatalogueVersion(
         revision=row.revision, content_hash=row.content_hash, loaded_at=loaded_at.isoformat()
     )
+
+
+async def current_version(conn: AsyncConnection) -> CatalogueVersion | None:
+    row = (
+        await conn.execute(select(*_VERSION_COLUMNS).order_by(RevisionRow.revision.desc()).limit(1))
+    ).first()
+    return None if row is None else _version(row)
 
 
 async def latest_revision(engine: AsyncEngine) -> int | None:
@@ -172,21 +174,8 @@ async def read_revision_document(engine: AsyncEngine, revision: int) -> Catalogu
 
 async def list_revisions(engine: AsyncEngine) -> list[CatalogueVersion]:
     async with engine.connect() as conn:
-        rows = await conn.execute(
-            select(RevisionRow.revision, RevisionRow.content_hash, RevisionRow.loaded_at).order_by(
-                RevisionRow.revision
-            )
-        )
-        return [
-            CatalogueVersion(
-                revision=r.revision,
-                content_hash=r.content_hash,
-                loaded_at=(
-                    r.loaded_at if r.loaded_at.tzinfo else r.loaded_at.replace(tzinfo=UTC)
-                ).isoformat(),
-            )
-            for r in rows
-        ]
+        rows = await conn.execute(select(*_VERSION_COLUMNS).order_by(RevisionRow.revision))
+        return [_version(r) for r in rows]
 
 
 @dataclass(frozen=True)

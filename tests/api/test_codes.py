@@ -4,19 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def assert_envelope(response, status, code, slug=None):
-    assert response.status_code == status
-    error = response.json()["error"]
-    assert error["status"] == status
-    assert error["code"] == code
-    if slug:
-        assert error["slug"] == slug
-    assert error["message"]
-    assert error["suggested_fix"]
-    assert error["request_id"] == response.headers["x-request-id"]
-    assert isinstance(error["errors"], list)
-    return error
+from tests.envelope_assertions import assert_envelope
 
 
 def test_lookup_1205(client):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.testing import TestClient
 
 from app.main import create_app
-from tests.api.test_codes import assert_envelope
+from tests.envelope_assertions import assert_envelope
 
 
 def test_cors_allows_only_configured_origins(seeded_db):

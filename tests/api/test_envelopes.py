@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from tests.envelope_assertions import assert_envelope
+
 URL = "/validate-envelope"
 BATCH = "/validate-envelope/batch"
 JSON = {"content-type": "application/json"}
@@ -33,21 +35,6 @@ ENTRY_1205 = {
     "slug": "TriggerInstance_AuthRefreshRequired",
     "ranges": [{"start": 1200, "end": 1299, "service": "TriggerInstance"}],
 }
-
-
-def assert_envelope(response, status, code=None, slug=None):
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert error["status"] == status
-    if code is not None:
-        assert error["code"] == code
-    if slug is not None:
-        assert error["slug"] == slug
-    assert error["message"]
-    assert error["suggested_fix"]
-    assert error["request_id"] == response.headers["x-request-id"]
-    assert isinstance(error["errors"], list)
-    return error
 
 
 def findings(items):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.test_codes import assert_envelope
+from tests.envelope_assertions import assert_envelope
 
 
 def pairs(entries):

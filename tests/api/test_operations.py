@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from app.cli import seed
 from app.main import create_app
 from app.seeds import load_seed, render
-from tests.api.test_codes import assert_envelope
+from tests.envelope_assertions import assert_envelope
 from tests.tcp_proxy import TcpProxy
 
 
