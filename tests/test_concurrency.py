@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+import msgspec
+
+from app.db import store
+from app.seeding import seed_catalogue
+from app.seeds import load_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,3 +41,54 @@ def test_replicas_starting_together_migrate_and_seed_once(empty_db):
     assert [s.returncode for s in seeds] == [0, 0, 0], [s.stderr[-500:] for s in seeds]
     outputs = sorted(s.stdout.split(":")[0] for s in seeds)
     assert outputs == ["catalogue seeded", "catalogue unchanged", "catalogue unchanged"]
+
+
+def test_reading_while_reseeding_never_mixes_two_revisions(fresh_db, tmp_path):
+    """A replica polling during a reseed must load one whole revision, never a mixture."""
+    fresh_db.migrate_and_seed()
+    doc = load_seed()
+    variants = []
+    for n in range(2):
+        section = doc.sections[0]
+        rows = (
+            msgspec.structs.replace(section.rows[0], description=f"variant {n}"),
+            *section.rows[1:],
+        )
+        variants.append(
+            msgspec.structs.replace(
+                doc, sections=(msgspec.structs.replace(section, rows=rows), *doc.sections[1:])
+            )
+        )
+    stop = threading.Event()
+
+    def reseed() -> None:
+        async def run():
+            engine = store.make_engine(fresh_db.url)
+            try:
+                for i in range(30):
+                    await seed_catalogue(engine, variants[i % 2])
+            finally:
+                await engine.dispose()
+
+        try:
+            asyncio.run(run())
+        finally:
+            stop.set()
+
+    async def read_until_stopped() -> list[int]:
+        engine = store.make_engine(fresh_db.url)
+        counts = []
+        try:
+            while not stop.is_set():
+                found = await store.read_catalogue(engine)  # raises InconsistentRead if mixed
+                assert found is not None
+                counts.append(sum(len(s.rows) for s in found[0].sections))
+        finally:
+            await engine.dispose()
+        return counts
+
+    writer = threading.Thread(target=reseed)
+    writer.start()
+    counts = asyncio.run(read_until_stopped())
+    writer.join()
+    assert counts and set(counts) == {202}

@@ -99,9 +99,28 @@ async def latest_revision(engine: AsyncEngine) -> int | None:
         return (await conn.execute(select(func.max(RevisionRow.revision)))).scalar()
 
 
+class InconsistentRead(RuntimeError):
+    """The tables did not reproduce the revision's content hash; nothing is loaded from them."""
+
+
 async def read_catalogue(engine: AsyncEngine) -> tuple[CatalogueDocument, CatalogueVersion] | None:
-    """The current catalogue from the normalised tables, with its version (None: never seeded)."""
+    """The current catalogue from the normalised tables, with its version (None: never seeded).
+
+    All the reads happen in one transaction that sees one committed state (PostgreSQL:
+    REPEATABLE READ; SQLite: one read transaction over the WAL), so a reseed committing halfway
+    through cannot mix two revisions; the content hash is checked all the same.
+    """
     async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execution_options(isolation_level="REPEATABLE READ")
+        found = await _read_current(conn)
+    if found is not None and content_hash(found[0]) != found[1].content_hash:
+        raise InconsistentRead(f"revision {found[1].revision}: tables do not match its hash")
+    return found
+
+
+async def _read_current(conn: AsyncConnection) -> tuple[CatalogueDocument, CatalogueVersion] | None:
+    async with conn.begin():
         version = await current_version(conn)
         if version is None:
             return None
