@@ -65,7 +65,7 @@ class LiveCatalogue:
         try:
             await self.reload()
         except Exception as exc:  # the service still starts; /ready says why it is not ready
-            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.last_error = f"{type(exc).__name__}: {exc}"[:300]
             log.error("catalogue not loaded at start-up: %s", self.last_error)
         if self.reload_interval > 0:
             self._task = asyncio.create_task(self._poll(), name="errcat-catalogue-reload")
@@ -77,7 +77,7 @@ class LiveCatalogue:
                 await self.reload()
                 self.last_error = None
             except Exception as exc:  # keep serving the old snapshot; retry next round
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
                 log.warning("catalogue reload failed: %s", self.last_error)
 
     async def stop(self) -> None:

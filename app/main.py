@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from app.api import catalogue, codes, envelopes, error_types, health, ranges, services, statuses
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
+from app.api.head import HeadAsGet
 from app.db.store import make_engine
 from app.live import LiveCatalogue
 from app.observability import (
@@ -27,6 +28,13 @@ from app.observability import (
 from app.settings import Settings
 
 API_VERSION = "0.1.0"
+
+
+class ErrcatApp(Litestar):
+    """Litestar, answering HEAD wherever GET is served (see app.api.head)."""
+
+    def _create_asgi_handler(self):
+        return HeadAsGet(super()._create_asgi_handler())
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -57,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         unit, count = settings.rate_limit
         limit = RateLimitConfig(rate_limit=(unit, count), exclude=["/health", "/ready", "/metrics"])
         middleware.append(limit.middleware)
-    return Litestar(
+    return ErrcatApp(
         route_handlers=[
             codes.build_router(live),
             statuses.build_router(live),

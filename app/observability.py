@@ -21,7 +21,7 @@ import msgspec
 from litestar import Response, Router, get
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -137,11 +137,12 @@ def build_metrics_router(live: LiveCatalogue) -> Router:
     @get(
         "/metrics",
         sync_to_thread=False,
-        summary="Prometheus metrics",
+        media_type=CONTENT_TYPE_LATEST,
+        summary="Prometheus metrics, in the text exposition format",
         responses=error_responses(),
     )
     def metrics() -> Response[bytes]:
         body = generate_latest(REGISTRY) + generate_latest(catalogue_registry)
-        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     return Router(path="/", route_handlers=[metrics], tags=["operations"])

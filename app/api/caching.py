@@ -1,19 +1,19 @@
 """Conditional GETs for the catalogue routes: ETag from the catalogue version, 304 on a match.
 
 Every answer of a route marked ``CACHEABLE`` is a function of the loaded catalogue alone, so the
-catalogue's version is a valid (weak) validator for all of them; a matching If-None-Match is
-answered here, before the handler runs. ``no-cache`` lets dashboards keep answers but makes them
-revalidate, so a new revision is seen at once.
+catalogue's version is a valid (weak) validator for all of them; a 200 answer to a request
+whose If-None-Match matches becomes a 304 with no body. ``no-cache`` lets dashboards keep
+answers but makes them revalidate, so a new revision is seen at once.
 """
 
 from __future__ import annotations
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import request_id
 from app.live import LiveCatalogue
 
 CACHE_CONTROL = b"public, no-cache"
+_BODY_HEADERS = (b"content-length", b"content-type")
 
 
 def _matches(if_none_match: bytes, etag: bytes) -> bool:
@@ -34,7 +34,7 @@ class ConditionalGetMiddleware:
         if (
             snap is None
             or scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
+            or scope["method"] != "GET"  # HEAD arrives as GET (app.api.head)
             or handler is None
             or not handler.opt.get("cacheable")
         ):
@@ -42,23 +42,28 @@ class ConditionalGetMiddleware:
             return
         etag = snap.etag.encode()
         if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
-        if if_none_match is not None and _matches(if_none_match, etag):
-            headers = [
-                (b"etag", etag),
-                (b"cache-control", CACHE_CONTROL),
-                (b"x-request-id", request_id(scope).encode()),
-            ]
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
+        not_modified = if_none_match is not None and _matches(if_none_match, etag)
+        # The handler always runs: only a 200 becomes a 304 (RFC 9110 ignores the condition
+        # for any other answer), and an error must stay an error.
+        replaced = False
 
-        async def send_with_etag(message: Message) -> None:
+        async def send_conditionally(message: Message) -> None:
+            nonlocal replaced
             if message["type"] == "http.response.start" and message["status"] == 200:
-                message["headers"] = [
-                    *message.get("headers", ()),
-                    (b"etag", etag),
-                    (b"cache-control", CACHE_CONTROL),
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", ())
+                    if not (not_modified and k.lower() in _BODY_HEADERS)
                 ]
+                headers += [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
+                if not_modified:
+                    replaced = True
+                    message = {**message, "status": 304}
+                message = {**message, "headers": headers}
+            elif message["type"] == "http.response.body" and replaced:
+                if message.get("more_body", False):
+                    return  # the 304 carries no body: drop every chunk but the last, emptied
+                message = {**message, "body": b""}
             await send(message)
 
-        await self.app(scope, receive, send_with_etag)
+        await self.app(scope, receive, send_conditionally)

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.params import QueryParameter
 
-from app.api.common import CACHEABLE, error_responses, per_snapshot
+from app.api.common import CACHEABLE, error_responses, per_snapshot, store_access
 from app.api.errors import CatalogueError
 from app.api.schemas import CatalogueCounts, CatalogueInfo, RevisionList
 from app.catalogue.diff import CatalogueDiff, diff_catalogues
@@ -60,17 +60,18 @@ def build_router(live: LiveCatalogue) -> Router:
     @get(
         "/catalogue/revisions",
         summary="Every stored revision, oldest first",
-        responses=error_responses(),
+        responses=error_responses(503),
     )
     async def list_revisions() -> RevisionList:
-        items = tuple(await store.list_revisions(live.engine))
+        async with store_access():
+            items = tuple(await store.list_revisions(live.engine))
         return RevisionList(items=items, total=len(items))
 
     @get(
         "/catalogue/changes",
         summary="What changed between two revisions: entries added, removed, changed",
         description="`to` defaults to the newest revision. Breaking changes are listed too.",
-        responses=error_responses(400, 404),
+        responses=error_responses(400, 404, 503),
     )
     async def get_changes(
         start: Annotated[
@@ -80,9 +81,10 @@ def build_router(live: LiveCatalogue) -> Router:
             int | None, QueryParameter(ge=1, le=2**31 - 1, description="Default: the newest")
         ] = None,
     ) -> CatalogueDiff:
-        end = to if to is not None else await store.latest_revision(live.engine)
-        old = await store.read_revision_document(live.engine, start)
-        new = await store.read_revision_document(live.engine, end) if end else None
+        async with store_access():
+            end = to if to is not None else await store.latest_revision(live.engine)
+            old = await store.read_revision_document(live.engine, start)
+            new = await store.read_revision_document(live.engine, end) if end else None
         if old is None or new is None:
             missing = start if old is None else end
             raise CatalogueError(

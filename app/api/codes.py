@@ -51,7 +51,13 @@ def build_router(live: LiveCatalogue) -> Router:
         ranges = ranges_containing(snap, number)
         if not entries:
             where = f" in namespace {namespace}" if namespace else ""
-            if ranges:
+            elsewhere = sorted({e.namespace for e in lookup(snap, number)})
+            if elsewhere:
+                fix = (
+                    f"{number} is documented in namespace {', '.join(elsewhere)}; "
+                    "leave out ?namespace= to see every entry."
+                )
+            elif ranges:
                 fix = (
                     f"{number} is undocumented but lies in the declared range "
                     f"{describe_ranges(ranges)}; GET /ranges/resolve?code={number} tells more."

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Annotated, Literal, NoReturn, TypeVar
 
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
+from sqlalchemy.exc import DBAPIError
 
 from app.api.errors import CatalogueError, ErrorEnvelope
 from app.catalogue.model import Snapshot
@@ -26,20 +29,40 @@ NamespaceParam = Annotated[
     QueryParameter(description="Narrow to one namespace: the platform's codes or Thermos's"),
 ]
 
-_INT = re.compile(r"[+-]?\d{1,18}")
+_INT = re.compile(r"[+-]?[0-9]{1,18}")  # ASCII digits only: str.isdigit admits "١٢" too
 
 
-def parse_int(raw: str, field: str) -> int:
+def parse_int(raw: str, field: str, example: int = 1205) -> int:
     text = raw.strip()
     if not _INT.fullmatch(text):
         raise CatalogueError(
             400,
-            f"{field} must be an integer, not {raw[:40]!r}",
+            f"{field} must be an integer, not {quote(raw)}",
             errors=[f"{field}: expected an integer of at most 18 digits"],
-            suggested_fix=f"Send {field} as a whole number, e.g. 1205.",
+            suggested_fix=f"Send {field} as a whole number, e.g. {example}.",
             prefer="BadRequest",
         )
     return int(text)
+
+
+def quote(value: str, limit: int = 40) -> str:
+    """A value from the request, cut short and repr-escaped, safe to put in a message."""
+    return repr(value[:limit]) + ("…" if len(value) > limit else "")
+
+
+@asynccontextmanager
+async def store_access(timeout: float = 2.0) -> AsyncIterator[None]:
+    """Database work on behalf of a request: a 503 in the envelope when the store is away."""
+    try:
+        async with asyncio.timeout(timeout):
+            yield
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        raise CatalogueError(
+            503,
+            f"Database unreachable: {type(exc).__name__}",
+            suggested_fix="Retry shortly; check DATABASE_URL and that the database is up.",
+            prefer="ServiceUnavailable",
+        ) from exc
 
 
 def raise_filter_error(exc: FilterError) -> NoReturn:
@@ -90,6 +113,7 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     return {
         status: ResponseSpec(
             data_container=ErrorEnvelope,
+            generate_examples=False,  # ours below; generated ones show impossible statuses
             description=f"{HTTPStatus(status).phrase}, in the catalogue's error envelope",
             examples=[_example(status)],
         )

@@ -75,7 +75,7 @@ _DEFAULT_FIX = {
     405: "Use one of the methods listed in the Allow header.",
     413: "Send a smaller body.",
     415: "Send the body as application/json.",
-    429: "Slow down and retry after the time given in Retry-After.",
+    429: "Slow down; retry after the seconds given in the RateLimit-Reset header.",
     500: "Retry later; if it persists, report the request_id.",
     503: "Retry shortly; the service is starting or its database is unreachable.",
 }
@@ -116,12 +116,22 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-def _validation_errors(exc: ValidationException) -> list[str]:
+def _public_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name the client sent (``from``), not the handler's Python name (``start``)."""
+    try:
+        kwarg = request.route_handler.parsed_fn_signature.parameters[key].kwarg_definition
+    except (KeyError, AttributeError):  # no route (404) or not a declared parameter
+        return key
+    return getattr(kwarg, "name", None) or key
+
+
+def _validation_errors(request: Request[Any, Any, Any], exc: ValidationException) -> list[str]:
     out = []
     extra = exc.extra if isinstance(exc.extra, list) else [exc.extra] if exc.extra else []
     for item in extra:
         if isinstance(item, dict):
             key, source = item.get("key"), item.get("source")
+            key = _public_name(request, key) if key else key
             source = getattr(source, "value", source)  # Litestar gives a ParamType enum
             where = f"{source} parameter '{key}'" if key and source else (key or "request")
             out.append(f"{where}: {item.get('message', 'invalid value')}")
@@ -181,7 +191,9 @@ def make_exception_handler(current_snapshot):
             )
         if isinstance(exc, HTTPException):
             status = exc.status_code
-            errors = _validation_errors(exc) if isinstance(exc, ValidationException) else []
+            errors = (
+                _validation_errors(request, exc) if isinstance(exc, ValidationException) else []
+            )
             message = exc.detail or HTTPStatus(status).phrase
             prefer = None
             if status == 404:

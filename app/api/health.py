@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from litestar import Router, get
 
-from app.api.common import error_responses
+from app.api.common import error_responses, store_access
 from app.api.errors import CatalogueError
 from app.api.schemas import Health, Readiness
 from app.db.store import ping
@@ -27,19 +25,13 @@ def build_router(live: LiveCatalogue) -> Router:
     )
     async def ready() -> Readiness:
         snap = live.loaded
-        try:
-            await asyncio.wait_for(ping(live.engine), READY_DB_TIMEOUT)
-        except Exception as exc:
-            raise CatalogueError(
-                503,
-                f"Database unreachable: {type(exc).__name__}",
-                suggested_fix="Check DATABASE_URL and that the database is up; /ready retries.",
-                prefer="ServiceUnavailable",
-            ) from exc
+        async with store_access(READY_DB_TIMEOUT):
+            await ping(live.engine)
         if snap is None:
+            reason = f": {live.last_error}" if live.last_error else " yet"
             raise CatalogueError(
                 503,
-                "The catalogue is not loaded yet",
+                f"The catalogue is not loaded{reason}",
                 suggested_fix="Seed the database (errcat seed); the service picks it up by itself.",
                 prefer="ServiceUnavailable",
             )

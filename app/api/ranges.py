@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.params import QueryParameter
 
-from app.api.common import CACHEABLE, NamespaceParam, error_responses, per_snapshot
+from app.api.common import CACHEABLE, NamespaceParam, error_responses, parse_int, per_snapshot
 from app.api.errors import CatalogueError
 from app.api.schemas import RangeList, RangeResolution, RangeSection, RangeSummary
 from app.catalogue.model import Snapshot
@@ -59,21 +59,22 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(400, 404),
     )
     def resolve_range(
-        code: Annotated[
-            int, QueryParameter(description="Any integer code", ge=-(10**18), le=10**18)
-        ],
+        code: Annotated[str, QueryParameter(description="Any integer code, e.g. 1810")],
         namespace: NamespaceParam = None,
     ) -> RangeResolution:
         snap = live.snapshot
-        ranges, entries = resolve(snap, code, namespace)
+        number = parse_int(code, "code", example=1810)
+        ranges, entries = resolve(snap, number, namespace)
         if not ranges and not entries:
             raise CatalogueError(
                 404,
-                f"{code} lies in no declared range and is not documented",
+                f"{number} lies in no declared range and is not documented",
                 suggested_fix="The nearest declared ranges are "
-                f"{describe_ranges(nearest_ranges(snap, code))}.",
+                f"{describe_ranges(nearest_ranges(snap, number))}.",
                 prefer="ResourceNotFound",
             )
-        return RangeResolution(code=code, ranges=ranges, entries=entries, documented=bool(entries))
+        return RangeResolution(
+            code=number, ranges=ranges, entries=entries, documented=bool(entries)
+        )
 
     return Router(path="/", route_handlers=[list_ranges, resolve_range], tags=["ranges"])

@@ -53,7 +53,7 @@ def build_router(live: LiveCatalogue) -> Router:
     def get_status(
         status: Annotated[str, PathParameter(description="An HTTP status, e.g. 422")],
     ) -> StatusEntries:
-        number = parse_int(status, "status")
+        number = parse_int(status, "status", example=422)
         entries = tuple(e for e in live.snapshot.entries if e.status == number)
         if not entries:
             raise CatalogueError(

@@ -75,6 +75,10 @@ RULES: dict[str, str] = {
     "shape.blank_suggested_fix": (
         "A warning in both profiles: `suggested_fix` is empty or whitespace-only."
     ),
+    "shape.duplicate_member": (
+        "An object names one member twice: parsers disagree on which value wins (errcat, like "
+        "most, reads the last): a warning in lenient, an error in strict."
+    ),
     "shape.unknown_field": (
         "A member neither description lists, inside `error` or next to it: a warning in "
         "lenient, an error in strict."
@@ -265,7 +269,7 @@ def decode_json(raw: bytes) -> Any:
             suggested_fix="Send the error envelope to check as the JSON body.",
         )
     try:
-        return msgspec.json.decode(raw)
+        value = msgspec.json.decode(raw)
     except RecursionError:
         raise BodyError(
             "The body is nested too deeply to be an error envelope",
@@ -294,6 +298,45 @@ def decode_json(raw: bytes) -> Any:
         else:  # "Input data was truncated": the text stops inside a value
             offset, reason = len(raw), "the JSON ends before its value is complete"
         raise _syntax_error(raw, reason, offset) from None
+    return _with_duplicate_names(raw, value)
+
+
+class Members(dict):
+    """A decoded JSON object that remembers the member names it had more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = Members(pairs)  # the last value of a repeated name wins, as msgspec decides too
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        obj.duplicates = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
+    return obj
+
+
+def _with_duplicate_names(raw: bytes, value: Any) -> Any:
+    """``value`` again, its objects as Members when one repeats a name (msgspec cannot tell).
+
+    Only bodies that msgspec decoded get here (valid JSON within its limits), so the standard
+    parser agrees with it on every value.
+    """
+    if not isinstance(value, dict | list):
+        return value
+    try:
+        return json.loads(raw, object_pairs_hook=_members)
+    except (RecursionError, ValueError):
+        return value
+
+
+def _duplicate_members(out: _Findings, obj: dict[str, Any], where: tuple[str, ...]) -> None:
+    for key in getattr(obj, "duplicates", ())[:MAX_ITEM_FINDINGS]:
+        out.by_profile(
+            pointer(*where, key),
+            "shape.duplicate_member",
+            f"member {quote(key)} appears more than once; parsers disagree on which value "
+            "counts (this report reads the last one)",
+        )
 
 
 def batch_items(value: Any) -> list[Any]:
@@ -614,6 +657,7 @@ def validate_envelope(
             f"an error envelope is a JSON object with an `error` member, not {describe(value)}",
         )
         return out.report((), None)
+    _duplicate_members(out, value, ())
     _unknown_members(out, value, {"error"}, ())
     if "error" not in value:
         out.error(pointer("error"), "shape.required", "the envelope has no `error` member")
@@ -626,6 +670,7 @@ def validate_envelope(
         return out.report((), None)
 
     rules = field_rules(snap.document.envelope)
+    _duplicate_members(out, body, ("error",))
     _unknown_members(out, body, {r.name for r in rules}, ("error",))
     fields = _check_fields(snap, out, body, profile)
 

@@ -146,8 +146,12 @@ class NameConvention(msgspec.Struct, frozen=True):
     low: int
     high: int
 
+    def ending(self, name: str) -> str | None:
+        """The ending of ``name`` that this convention recognises, if any."""
+        return next((e for e in (self.suffix + "Error", self.suffix) if name.endswith(e)), None)
+
     def matches(self, name: str) -> bool:
-        return name.endswith(self.suffix) or name.endswith(self.suffix + "Error")
+        return self.ending(name) is not None
 
     def allows(self, status: int) -> bool:
         return self.low <= status <= self.high
@@ -414,7 +418,7 @@ def _name_status_mismatches(snapshot: Snapshot) -> Iterator[Finding]:
                 yield _finding(
                     "entry.name_status_mismatch",
                     f"{entry.service} {entry.code} {entry.name} has status {entry.status}, but a "
-                    f"name ending in {convention.suffix} conventionally means "
+                    f"name ending in {convention.ending(entry.name)} conventionally means "
                     f"{convention.expected()}.",
                     codes=(entry.code,),
                     sections=(entry.service,),

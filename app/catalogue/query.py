@@ -167,7 +167,8 @@ def parse_status_filter(raw: str) -> tuple[int, int]:
     if re.fullmatch(r"\d{3}", text) and 100 <= int(text) <= 599:
         return int(text), int(text)
     raise FilterError(
-        "status", f"status must be an HTTP status (100-599) or a class such as 4xx, not {raw!r}"
+        "status",
+        f"status must be an HTTP status (100-599) or a class such as 4xx, not {raw[:40]!r}",
     )
 
 
@@ -190,7 +191,9 @@ def filter_entries(
     if service is not None:
         section = find_section(snap, service)
         if section is None:
-            raise FilterError("service", f"no service is named {service!r} (see GET /services)")
+            raise FilterError(
+                "service", f"no service is named {service[:40]!r} (see GET /services)"
+            )
         entries = [
             e for e in entries if e.service == section.name and e.namespace == section.namespace
         ]

@@ -298,3 +298,12 @@ def test_openapi_documents_request_report_and_errors(client):
     assert {"EnvelopeFinding", "EnvelopeReport", "BatchReport"} <= set(components)
     items = components["EnvelopeReport"]["properties"]["errors"]["items"]
     assert items == {"$ref": "#/components/schemas/EnvelopeFinding"}
+
+
+def test_a_member_named_twice_is_reported(client):
+    raw = b'{"error": {"message": "m", "code": "a", "code": 1205, "status": 422}}'
+    report = client.post(URL, content=raw, headers=JSON).json()
+    assert report["valid"] is True
+    assert ("/error/code", "shape.duplicate_member") in findings(report["warnings"])
+    strict = client.post(f"{URL}?profile=strict", content=raw, headers=JSON).json()
+    assert ("/error/code", "shape.duplicate_member") in findings(strict["errors"])

@@ -243,9 +243,25 @@ def test_etag_and_conditional_get(client):
     assert again.headers["etag"] == etag and again.headers["x-request-id"]
     assert client.get("/ranges", headers={"If-None-Match": etag}).status_code == 304  # one version
     assert client.get("/codes/1205", headers={"If-None-Match": 'W/"0-stale"'}).status_code == 200
-    errors = client.get("/codes/99999", headers={"If-None-Match": etag})
-    assert errors.status_code == 304  # the answer, error or not, depends on the version only
+    # A condition never turns an error into a 304 (RFC 9110: only a 2xx answer is replaced).
+    assert_envelope(client.get("/codes/99999", headers={"If-None-Match": etag}), 404, 10424)
+    assert_envelope(client.get("/codes/abc", headers={"If-None-Match": "*"}), 400, 10400)
+    assert client.get("/codes/1205", headers={"If-None-Match": "*"}).status_code == 304
     assert "etag" not in client.get("/health").headers
+
+
+def test_head_is_answered_wherever_get_is(client):
+    get = client.get("/codes/1205")
+    head = client.head("/codes/1205")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["etag"] == get.headers["etag"] and head.headers["x-request-id"]
+    assert client.head("/health").status_code == 200
+    assert client.head("/codes/99999").status_code == 404
+    assert (
+        client.head("/codes/1205", headers={"If-None-Match": get.headers["etag"]}).status_code
+        == 304
+    )
 
 
 def test_openapi_documents_every_route_with_its_error_envelope(client):
@@ -271,3 +287,25 @@ def test_openapi_documents_every_route_with_its_error_envelope(client):
     assert schema["paths"]["/codes/{code}"]["get"]["responses"].keys() >= {"200", "400", "404"}
     assert "ErrorBody" in schema["components"]["schemas"]
     assert client.get("/schema/swagger").status_code == 200
+
+
+def test_integers_are_read_one_way_everywhere(client):
+    for path in ("/codes/%D9%A1%D9%A2", "/ranges/resolve?code=1e3", "/ranges/resolve?code=%D9%A1"):
+        error = assert_envelope(client.get(path), 400, 10400, "HTTP_BadRequest")
+        assert "integer" in error["message"]
+    assert "e.g. 422" in client.get("/statuses/abc").json()["error"]["suggested_fix"]
+
+
+def test_errors_name_the_parameter_the_client_sent(client):
+    error = assert_envelope(client.get("/catalogue/changes?from=0"), 400, 10400)
+    assert error["errors"] == ["query parameter 'from': Expected `int` >= 1"]
+
+
+def test_echoed_values_are_cut_short(client):
+    error = assert_envelope(client.get("/codes", params={"service": "x" * 6000}), 400, 10400)
+    assert len(error["suggested_fix"]) < 200 and all(len(e) < 200 for e in error["errors"])
+
+
+def test_a_code_documented_in_another_namespace_says_so(client):
+    error = assert_envelope(client.get("/codes/1205?namespace=thermos"), 404, 10424)
+    assert "documented in namespace platform" in error["suggested_fix"]

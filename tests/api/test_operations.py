@@ -39,6 +39,9 @@ def test_ready_fails_while_the_database_is_down_and_recovers(postgres_db):
             assert "Database unreachable" in error["message"]
             # the catalogue keeps answering from memory while the database is away
             assert client.get("/codes/1205").status_code == 200
+            # what must ask the database says so, in the envelope, never a 500
+            for path in ("/catalogue/revisions", "/catalogue/changes?from=1"):
+                assert_envelope(client.get(path), 503, 10503, "HTTP_ServiceUnavailable")
             proxy.restore()
             deadline = time.monotonic() + 10
             while client.get("/ready").status_code != 200:

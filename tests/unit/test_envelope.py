@@ -85,7 +85,35 @@ class Case(NamedTuple):
 
 MISSING_BOTH = [("/error/slug", "shape.recommended"), ("/error/request_id", "shape.recommended")]
 
+# A code sent twice: "a" and then 1205 (msgspec and the standard parser both keep the last).
+TWICE = (
+    b'{"error": {"message": "Authentication refresh required", "code": "a", "code": 1205, '
+    b'"slug": "TriggerInstance_AuthRefreshRequired", "status": 422, "request_id": "req_1"}}'
+)
+
 CASES = [
+    Case(
+        "a member named twice, lenient: a warning",
+        decode_json(TWICE),
+        [],
+        [("/error/code", "shape.duplicate_member")],
+        matched=FULL["slug"],
+        says="appears more than once",
+    ),
+    Case(
+        "a member named twice, strict: an error",
+        decode_json(TWICE),
+        [("/error/code", "shape.duplicate_member")],
+        profile="strict",
+        matched=FULL["slug"],
+    ),
+    Case(
+        "error named twice at the top level",
+        decode_json(b'{"error": 1, "error": {"message": "m", "code": 1205, "status": 422}}'),
+        [],
+        [("/error", "shape.duplicate_member"), *MISSING_BOTH],
+        matched=FULL["slug"],
+    ),
     # --- well-formed envelopes: valid -----------------------------------------------------
     Case("full envelope, strict", env(), [], profile="strict", matched=FULL["slug"]),
     Case("full envelope, lenient", env(), [], matched=FULL["slug"]),

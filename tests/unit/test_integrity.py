@@ -149,8 +149,8 @@ def test_seeded_messages_name_what_they_are_about(seeded):
         "lie outside it."
     )
     assert by_rule[("entry.name_status_mismatch", (1500,))] == (
-        "Stripe 1500 UserOrganisationNotFoundError has status 400, but a name ending in NotFound "
-        "conventionally means 404."
+        "Stripe 1500 UserOrganisationNotFoundError has status 400, but a name ending in "
+        "NotFoundError conventionally means 404."
     )
     assert by_rule[("section.range_undeclared", ("Project",))] == (
         "Project's heading prints the range 1800-1899, but the range list has no line for Project."
