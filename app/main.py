@@ -21,9 +21,9 @@ from app.db.store import make_engine
 from app.live import LiveCatalogue
 from app.observability import (
     AccessLogMiddleware,
+    MetricsMiddleware,
     build_metrics_router,
     configure_logging,
-    prometheus_config,
 )
 from app.settings import Settings
 
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outermost first: ids before anything can answer, metrics around all the rest.
     middleware = [RequestIdMiddleware]
     if settings.metrics:
-        middleware.append(prometheus_config().middleware)
+        middleware.append(MetricsMiddleware)
     if settings.access_log:
         middleware.append(AccessLogMiddleware)
     middleware.append(DefineMiddleware(ConditionalGetMiddleware, live=live))

@@ -149,4 +149,5 @@ class Snapshot(msgspec.Struct, frozen=True):
     by_slug: dict[str, tuple[Entry, ...]]  # key: slug in lower case
     section_aliases: dict[str, Section]  # printed name, lower case, URL key
     error_type_index: dict[str, ErrorType]
+    http_section_by_status: dict[int, tuple[Entry, ...]]  # the HTTP section's entries, by status
     etag: str

@@ -107,8 +107,17 @@ def build_snapshot(doc: CatalogueDocument, version: CatalogueVersion) -> Snapsho
         by_slug={k: tuple(v) for k, v in by_slug.items()},
         section_aliases=aliases,
         error_type_index={t.type: t for t in error_types},
+        http_section_by_status=_http_section_by_status(all_entries),
         etag=f'W/"{version.revision}-{version.content_hash[:16]}"',
     )
+
+
+def _http_section_by_status(entries: list[Entry]) -> dict[int, tuple[Entry, ...]]:
+    by_status: dict[int, list[Entry]] = {}
+    for e in entries:
+        if e.service == HTTP_SECTION and e.namespace == "platform":
+            by_status.setdefault(e.status, []).append(e)
+    return {k: tuple(v) for k, v in by_status.items()}
 
 
 def lookup(snap: Snapshot, code: int, namespace: str | None = None) -> tuple[Entry, ...]:
@@ -231,11 +240,7 @@ def http_error_identity(snap: Snapshot, status: int, prefer: str | None = None) 
     code for, 10000 + status (inside the HTTP range 10000-10999, so it resolves to HTTP) with the
     slug ``HTTP_<ReasonPhrase>``.
     """
-    candidates = [
-        e
-        for e in snap.entries
-        if e.service == HTTP_SECTION and e.namespace == "platform" and e.status == status
-    ]
+    candidates = snap.http_section_by_status.get(status, ())
     if candidates:
         chosen = next((e for e in candidates if e.name == prefer), None) or next(
             (e for e in candidates if e.code == 10000 + status), candidates[0]
