@@ -180,6 +180,12 @@ def pointer(*tokens: str | int) -> str:
     return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens)
 
 
+@lru_cache(maxsize=64)
+def _field_pointer(name: str) -> str:
+    # Built once per known field name: every report needs the same few paths.
+    return pointer("error", name)
+
+
 def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
     """A user string as a JSON string literal, cut to ``limit`` characters: safe to embed."""
     cut = text if len(text) <= limit else text[:limit]
@@ -307,6 +313,21 @@ class Members(dict):
     duplicates: tuple[str, ...] = ()
 
 
+_NAME_END = re.compile(rb'"\s*:')
+
+
+def _count_names(value: Any) -> int:
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
 def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = Members(pairs)  # the last value of a repeated name wins, as msgspec decides too
     if len(obj) != len(pairs):
@@ -321,7 +342,9 @@ def _with_duplicate_names(raw: bytes, value: Any) -> Any:
     Only bodies that msgspec decoded get here (valid JSON within its limits), so the standard
     parser agrees with it on every value.
     """
-    if not isinstance(value, dict | list):
+    if not isinstance(value, dict | list) or _count_names(value) == len(_NAME_END.findall(raw)):
+        # Every `"` then `:` in the text ends a member name or lies inside a string value, so
+        # when there are exactly as many as decoded names, no name was repeated.
         return value
     try:
         return json.loads(raw, object_pairs_hook=_members)
@@ -464,7 +487,7 @@ def _check_fields(
     """Shape rules for every known field; returns the fields whose values have the right type."""
     usable: dict[str, Any] = {}
     for rule in field_rules(snap.document.envelope):
-        path = pointer("error", rule.name)
+        path = _field_pointer(rule.name)
         if rule.name not in body:
             if rule.required(profile):
                 out.error(
