@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from litestar.testing import TestClient
 
 from app.main import create_app
@@ -34,3 +36,21 @@ def test_rate_limit_answers_429_in_the_envelope(seeded_db):
         error = assert_envelope(client.get("/codes/1205"), 429, 10429, "HTTP_TooManyRequests")
         assert error["message"]
         assert client.get("/health").status_code == 200  # liveness is never limited
+
+
+def test_access_log_is_one_json_line_per_request_with_its_id(seeded_db, capsys):
+    app = create_app(seeded_db.settings(access_log=True))
+    with TestClient(app=app) as client:
+        client.get("/codes/1205", headers={"X-Request-ID": "trace-access-1"})
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    (line,) = [x for x in lines if x.get("logger") == "errcat.access"]
+    assert line["request_id"] == "trace-access-1"
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/codes/1205", 200)
+    assert line["level"] == "info" and line["duration_ms"] >= 0
+
+
+def test_no_access_log_by_default(client, capsys):
+    client.get("/codes/1205")
+    assert "errcat.access" not in capsys.readouterr().err
