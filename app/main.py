@@ -30,13 +30,6 @@ from app.settings import Settings
 API_VERSION = "0.1.0"
 
 
-class ErrcatApp(Litestar):
-    """Litestar, answering HEAD wherever GET is served (see app.api.head)."""
-
-    def _create_asgi_handler(self):
-        return HeadAsGet(super()._create_asgi_handler())
-
-
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
@@ -56,8 +49,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handle_error = make_exception_handler(lambda: live.loaded)
     # Outermost first: ids before anything can answer, metrics around all the rest.
     middleware = [RequestIdMiddleware]
-    if settings.metrics:
-        middleware.append(MetricsMiddleware)
     if settings.access_log:
         middleware.append(AccessLogMiddleware)
     middleware.append(DefineMiddleware(ConditionalGetMiddleware, live=live))
@@ -65,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         unit, count = settings.rate_limit
         limit = RateLimitConfig(rate_limit=(unit, count), exclude=["/health", "/ready", "/metrics"])
         middleware.append(limit.middleware)
-    return ErrcatApp(
+    app = Litestar(
         route_handlers=[
             codes.build_router(live),
             statuses.build_router(live),
@@ -95,3 +86,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # configure_logging above owns logging
         debug=False,
     )
+    # Around routing itself, so that they see every request, unmatched ones too: HEAD is served
+    # wherever GET is (Litestar would answer 405 before any middleware), and metrics count
+    # 404s and 405s as well.
+    handler = app.asgi_handler
+    if settings.metrics:
+        handler = MetricsMiddleware(handler)
+    app.asgi_handler = HeadAsGet(handler)
+    return app

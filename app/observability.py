@@ -154,7 +154,8 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            # Route templates (/codes/{code}), never raw paths: bounded label values.
+            # Route templates (/codes/{code}), never raw paths: bounded label values. Routing
+            # sets the template on the scope; requests that match no route share one label.
             key = (scope["method"], scope.get("path_template", "unmatched"), status)
             children = self._children.get(key)
             if children is None:

@@ -1,7 +1,7 @@
 """HEAD for every GET route (RFC 9110: wherever GET works): run GET, send no body.
 
 Litestar routes HEAD only to handlers declared for it, and answers 405 before any middleware
-runs, so this wraps the application's ASGI handler itself (see ``main.ErrcatApp``).
+runs, so this wraps the application's ASGI handler itself (see ``main.create_app``).
 """
 
 from __future__ import annotations

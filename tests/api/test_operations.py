@@ -54,7 +54,12 @@ def test_ready_fails_while_the_database_is_down_and_recovers(postgres_db):
 def test_metrics_are_scraped(client):
     client.get("/codes/1205")
     client.get("/codes/99999")
+    client.get("/no/such/route")
+    client.head("/codes/1205")
     text = client.get("/metrics").text
+    assert re.search(
+        r'errcat_requests_total\{[^}]*path="unmatched"[^}]*status_code="404"\} \d', text
+    )
     assert re.search(
         r'errcat_requests_total\{[^}]*path="/codes/\{code\}"[^}]*status_code="200"\} \d', text
     )
