@@ -9,6 +9,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from app.api.common import (
     CACHEABLE,
+    INTEGER_SCHEMA,
     NamespaceParam,
     error_responses,
     parse_int,
@@ -42,7 +43,10 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(400, 404),
     )
     def get_code(
-        code: Annotated[str, PathParameter(description="The code number, e.g. 1205")],
+        code: Annotated[
+            str,
+            PathParameter(description="The code number, e.g. 1205", schema_extra=INTEGER_SCHEMA),
+        ],
         namespace: NamespaceParam = None,
     ) -> CodeLookup:
         snap = live.snapshot
@@ -88,7 +92,11 @@ def build_router(live: LiveCatalogue) -> Router:
     )
     def list_codes(
         status: Annotated[
-            str | None, QueryParameter(description="404, or a class such as 4xx")
+            str | None,
+            QueryParameter(
+                description="404, or a class such as 4xx",
+                schema_extra={"pattern": r"^\s*([1-5][0-9][0-9]|[1-5][xX][xX])?\s*$"},
+            ),
         ] = None,
         service: Annotated[
             str | None, QueryParameter(description="Auth_Config or auth-config")
@@ -104,15 +112,13 @@ def build_router(live: LiveCatalogue) -> Router:
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> EntryPage:
+        # Dashboards send unset filters as empty parameters (?service=): they filter nothing.
+        filters = {"status": status, "service": service, "name": name, "slug": slug, "q": q}
         try:
             found = filter_entries(
                 live.snapshot,
-                status=status,
-                service=service,
                 namespace=namespace,
-                name=name,
-                slug=slug,
-                q=q,
+                **{k: v for k, v in filters.items() if v is not None and v.strip()},
             )
         except FilterError as exc:
             raise_filter_error(exc)

@@ -30,6 +30,9 @@ NamespaceParam = Annotated[
 ]
 
 _INT = re.compile(r"[+-]?[0-9]{1,18}")  # ASCII digits only: str.isdigit admits "١٢" too
+# Documents the form parse_int accepts (integers arrive as strings so that a bad one gets
+# errcat's own message); the check itself stays in parse_int.
+INTEGER_SCHEMA = {"pattern": r"^\s*[+-]?[0-9]{1,18}\s*$"}
 
 
 def parse_int(raw: str, field: str, example: int = 1205) -> int:

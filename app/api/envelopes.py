@@ -131,6 +131,11 @@ ENVELOPE_SCHEMA = Schema(
         )
     },
 )
+# What the handler accepts: any JSON value, since reporting on a malformed envelope is the
+# point; the shape above documents what a valid one looks like.
+ANY_ENVELOPE = Schema(
+    any_of=[ENVELOPE_SCHEMA, Schema(description="Any other JSON value: reported on, not refused")]
+)
 _EXAMPLE = {
     "error": {
         "message": "Authentication refresh required",
@@ -173,7 +178,7 @@ def build_router(live: LiveCatalogue) -> Router:
             "docs/envelope-validation.md."
         ),
         responses=error_responses(400, 413, 415),
-        operation_class=_documented_body(ENVELOPE_SCHEMA, _EXAMPLE, "One error envelope, as JSON"),
+        operation_class=_documented_body(ANY_ENVELOPE, _EXAMPLE, "One error envelope, as JSON"),
     )
     async def validate(
         request: Request[Any, Any, Any],
@@ -193,7 +198,7 @@ def build_router(live: LiveCatalogue) -> Router:
         ),
         responses=error_responses(400, 413, 415),
         operation_class=_documented_body(
-            Schema(type=OpenAPIType.ARRAY, items=ENVELOPE_SCHEMA, max_items=MAX_BATCH),
+            Schema(type=OpenAPIType.ARRAY, items=ANY_ENVELOPE, max_items=MAX_BATCH),
             [_EXAMPLE],
             f"A JSON array of at most {MAX_BATCH} error envelopes",
         ),

@@ -8,7 +8,14 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.params import QueryParameter
 
-from app.api.common import CACHEABLE, NamespaceParam, error_responses, parse_int, per_snapshot
+from app.api.common import (
+    CACHEABLE,
+    INTEGER_SCHEMA,
+    NamespaceParam,
+    error_responses,
+    parse_int,
+    per_snapshot,
+)
 from app.api.errors import CatalogueError
 from app.api.schemas import RangeList, RangeResolution, RangeSection, RangeSummary
 from app.catalogue.model import Snapshot
@@ -59,7 +66,10 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(400, 404),
     )
     def resolve_range(
-        code: Annotated[str, QueryParameter(description="Any integer code, e.g. 1810")],
+        code: Annotated[
+            str,
+            QueryParameter(description="Any integer code, e.g. 1810", schema_extra=INTEGER_SCHEMA),
+        ],
         namespace: NamespaceParam = None,
     ) -> RangeResolution:
         snap = live.snapshot

@@ -8,7 +8,7 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.params import PathParameter
 
-from app.api.common import CACHEABLE, error_responses, parse_int, per_snapshot
+from app.api.common import CACHEABLE, INTEGER_SCHEMA, error_responses, parse_int, per_snapshot
 from app.api.errors import CatalogueError
 from app.api.schemas import StatusCount, StatusEntries, StatusList
 from app.catalogue.model import Snapshot
@@ -51,7 +51,9 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(400, 404),
     )
     def get_status(
-        status: Annotated[str, PathParameter(description="An HTTP status, e.g. 422")],
+        status: Annotated[
+            str, PathParameter(description="An HTTP status, e.g. 422", schema_extra=INTEGER_SCHEMA)
+        ],
     ) -> StatusEntries:
         number = parse_int(status, "status", example=422)
         entries = tuple(e for e in live.snapshot.entries if e.status == number)

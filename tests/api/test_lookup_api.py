@@ -309,3 +309,8 @@ def test_echoed_values_are_cut_short(client):
 def test_a_code_documented_in_another_namespace_says_so(client):
     error = assert_envelope(client.get("/codes/1205?namespace=thermos"), 404, 10424)
     assert "documented in namespace platform" in error["suggested_fix"]
+
+
+def test_empty_filters_filter_nothing(client):
+    everything = client.get("/codes?limit=5").json()
+    assert client.get("/codes?limit=5&service=&status=&q=&name=&slug=").json() == everything
