@@ -21,6 +21,8 @@ from app.db import store
 
 log = logging.getLogger("errcat")
 
+FIRST_LOAD_RETRY = 5.0  # seconds between attempts at a first load when reloads are off
+
 
 class LiveCatalogue:
     def __init__(self, engine: AsyncEngine, reload_interval: float) -> None:
@@ -65,20 +67,22 @@ class LiveCatalogue:
         try:
             await self.reload()
         except Exception as exc:  # the service still starts; /ready says why it is not ready
-            self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-            log.error("catalogue not loaded at start-up: %s", self.last_error)
-        if self.reload_interval > 0:
+            self.last_error = type(exc).__name__
+            log.error("catalogue not loaded at start-up: %s: %s", self.last_error, exc)
+        if self.reload_interval > 0 or self._snapshot is None:
             self._task = asyncio.create_task(self._poll(), name="errcat-catalogue-reload")
 
     async def _poll(self) -> None:
-        while True:
-            await asyncio.sleep(self.reload_interval)
+        # With reloads off (interval 0) this still retries until a first catalogue is loaded.
+        interval = self.reload_interval or FIRST_LOAD_RETRY
+        while self.reload_interval > 0 or self._snapshot is None:
+            await asyncio.sleep(interval)
             try:
                 await self.reload()
                 self.last_error = None
             except Exception as exc:  # keep serving the old snapshot; retry next round
-                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                log.warning("catalogue reload failed: %s", self.last_error)
+                self.last_error = type(exc).__name__
+                log.warning("catalogue reload failed: %s: %s", self.last_error, exc)
 
     async def stop(self) -> None:
         if self._task is not None:

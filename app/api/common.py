@@ -62,7 +62,7 @@ async def store_access(timeout: float = 2.0) -> AsyncIterator[None]:
     except (DBAPIError, OSError, TimeoutError) as exc:
         raise CatalogueError(
             503,
-            f"Database unreachable: {type(exc).__name__}",
+            f"Database unavailable: {type(exc).__name__}",
             suggested_fix="Retry shortly; check DATABASE_URL and that the database is up.",
             prefer="ServiceUnavailable",
         ) from exc

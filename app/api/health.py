@@ -28,11 +28,13 @@ def build_router(live: LiveCatalogue) -> Router:
         async with store_access(READY_DB_TIMEOUT):
             await ping(live.engine)
         if snap is None:
-            reason = f": {live.last_error}" if live.last_error else " yet"
+            # Only the error's type: its text can name tables, SQL or hosts, and this is public.
+            reason = f" ({live.last_error})" if live.last_error else ""
             raise CatalogueError(
                 503,
-                f"The catalogue is not loaded{reason}",
-                suggested_fix="Seed the database (errcat seed); the service picks it up by itself.",
+                f"The catalogue is not loaded yet{reason}",
+                suggested_fix="If the database was never seeded, run `errcat seed`; the service "
+                "retries loading by itself.",
                 prefer="ServiceUnavailable",
             )
         return Readiness(status="ready", database="ok", catalogue=snap.version)

@@ -277,11 +277,7 @@ def decode_json(raw: bytes) -> Any:
     try:
         value = msgspec.json.decode(raw)
     except RecursionError:
-        raise BodyError(
-            "The body is nested too deeply to be an error envelope",
-            errors=["body: JSON nesting exceeds the decoder's depth limit"],
-            suggested_fix="Send one error envelope; it is at most a few levels deep.",
-        ) from None
+        raise _too_deep() from None
     except UnicodeDecodeError:
         # msgspec's offset is relative to the string it was reading; find the absolute one.
         try:
@@ -348,8 +344,18 @@ def _with_duplicate_names(raw: bytes, value: Any) -> Any:
         return value
     try:
         return json.loads(raw, object_pairs_hook=_members)
-    except (RecursionError, ValueError):
-        return value
+    except RecursionError:
+        # The standard parser's depth limit is a little below msgspec's: refuse such a body as
+        # msgspec refuses a deeper one, rather than report on it without its duplicate names.
+        raise _too_deep() from None
+
+
+def _too_deep() -> BodyError:
+    return BodyError(
+        "The body is nested too deeply to be an error envelope",
+        errors=["body: JSON nesting exceeds the decoder's depth limit"],
+        suggested_fix="Send one error envelope; it is at most a few levels deep.",
+    )
 
 
 def _duplicate_members(out: _Findings, obj: dict[str, Any], where: tuple[str, ...]) -> None:

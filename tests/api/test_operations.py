@@ -11,7 +11,7 @@ import msgspec
 from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
 
-from app.cli import seed
+from app.cli import migrate, seed
 from app.main import create_app
 from app.seeds import load_seed, render
 from tests.envelope_assertions import assert_envelope
@@ -36,7 +36,7 @@ def test_ready_fails_while_the_database_is_down_and_recovers(postgres_db):
             proxy.cut()
             down = client.get("/ready")
             error = assert_envelope(down, 503, 10503, "HTTP_ServiceUnavailable")
-            assert "Database unreachable" in error["message"]
+            assert "Database unavailable" in error["message"]
             # the catalogue keeps answering from memory while the database is away
             assert client.get("/codes/1205").status_code == 200
             # what must ask the database says so, in the envelope, never a 500
@@ -114,3 +114,20 @@ def test_a_running_app_picks_up_a_reseed_without_restart(fresh_db, tmp_path):
                 app_client.get("/codes/1205", headers={"If-None-Match": old_etag}).status_code
                 == 200
             )
+
+
+def test_a_first_load_is_retried_even_with_reloads_off(fresh_db, monkeypatch):
+    from app import live
+
+    monkeypatch.setattr(live, "FIRST_LOAD_RETRY", 0.1)
+    migrate(fresh_db.settings())  # a schema, no catalogue yet
+    with TestClient(app=create_app(fresh_db.settings(reload_interval=0))) as client:
+        error = assert_envelope(client.get("/ready"), 503, 10503)
+        assert "not loaded yet" in error["message"]
+        assert_envelope(client.get("/codes/1205"), 503, 10503)
+        fresh_db.migrate_and_seed()
+        deadline = time.monotonic() + 10
+        while client.get("/ready").status_code != 200:
+            assert time.monotonic() < deadline, "the first catalogue was never loaded"
+            time.sleep(0.1)
+        assert client.get("/codes/1205").json()["code"] == 1205

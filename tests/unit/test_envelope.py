@@ -816,3 +816,17 @@ def test_quote_and_describe() -> None:
 def test_the_docs_list_exactly_the_rules() -> None:
     documented = set(re.findall(r"`((?:shape|catalogue|http)\.[a-z_]+)`", DOCS.read_text()))
     assert documented == set(RULES)
+
+
+def test_nesting_too_deep_for_the_duplicate_check_is_refused_not_half_checked() -> None:
+    # Deep enough for the standard parser's limit, within msgspec's: duplicates must not be
+    # dropped silently for the rest of the body.
+    twice = b'{"error": {"message": "a", "message": "b", "code": 10400, "status": 400}}'
+    for depth in range(900, 1100, 10):
+        raw = b"[" + twice + b"," + b"[" * depth + b"]" * depth + b"]"
+        try:
+            value = decode_json(raw)
+        except BodyError as exc:
+            assert "nested too deeply" in exc.message
+            continue
+        assert value[0]["error"].duplicates == ("message",), depth
