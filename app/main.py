@@ -20,8 +20,7 @@ from app.api.head import HeadAsGet
 from app.db.store import make_engine
 from app.live import LiveCatalogue
 from app.observability import (
-    AccessLogMiddleware,
-    MetricsMiddleware,
+    RequestObserver,
     build_metrics_router,
     configure_logging,
 )
@@ -47,11 +46,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await live.stop()
 
     handle_error = make_exception_handler(lambda: live.loaded)
-    # Outermost first: ids before anything can answer, metrics around all the rest.
-    middleware = [RequestIdMiddleware]
-    if settings.access_log:
-        middleware.append(AccessLogMiddleware)
-    middleware.append(DefineMiddleware(ConditionalGetMiddleware, live=live))
+    # Outermost first: the request id before anything can answer.
+    middleware = [RequestIdMiddleware, DefineMiddleware(ConditionalGetMiddleware, live=live)]
     if settings.rate_limit:
         unit, count = settings.rate_limit
         limit = RateLimitConfig(rate_limit=(unit, count), exclude=["/health", "/ready", "/metrics"])
@@ -87,10 +83,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     # Around routing itself, so that they see every request, unmatched ones too: HEAD is served
-    # wherever GET is (Litestar would answer 405 before any middleware), and metrics count
-    # 404s and 405s as well.
+    # wherever GET is (Litestar would answer 405 before any middleware), and metrics and the
+    # access log record 404s and 405s as well.
     handler = app.asgi_handler
-    if settings.metrics:
-        handler = MetricsMiddleware(handler)
+    if settings.metrics or settings.access_log:
+        handler = RequestObserver(handler, metrics=settings.metrics, access_log=settings.access_log)
     app.asgi_handler = HeadAsGet(handler)
     return app

@@ -4,7 +4,7 @@
   ``request_id`` when the record has one); uvicorn's own loggers go through the same formatter.
 - Access log: off by default (a line per request halves throughput, see FACTS.md); ACCESS_LOG=1
   adds one JSON line per request with method, path, status, duration and request id.
-- Metrics: ``MetricsMiddleware`` counts requests and times them by route template, method and
+- Metrics: ``RequestObserver`` counts requests and times them by route template, method and
   status; ``/metrics`` adds the catalogue's revision, entry count and reloads. With
   several uvicorn workers each worker has its own counters: scale with replicas, one worker
   each, when the numbers matter.
@@ -80,39 +80,6 @@ def configure_logging(level: str) -> None:
 access_log = logging.getLogger("errcat.access")
 
 
-class AccessLogMiddleware:
-    """One JSON line per request (only installed when ACCESS_LOG is on)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = [500]
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status[0],
-                    "duration_ms": round((time.perf_counter() - start) * 1000, 3),
-                    "request_id": request_id(scope),
-                },
-            )
-
-
 # Process-wide, like every prometheus_client default-registry metric (one set however many apps
 # a process builds, as tests do).
 REQUESTS = Counter("errcat_requests", "HTTP requests answered", ["method", "path", "status_code"])
@@ -124,19 +91,22 @@ LATENCY = Histogram(
 )
 
 
-class MetricsMiddleware:
-    """Count and time requests by route template, method and status.
+class RequestObserver:
+    """Time each request once and feed it to the metrics, the access log, or both.
 
-    Written for the hot path: a plain ASGI wrapper, no Request object, and the labelled children
-    cached per (method, route, status), since ``labels()`` costs more than the observation.
-    Litestar's PrometheusMiddleware did the same job for 17% of /codes/{code} throughput
-    (scripts/bench.py); this one is priced by the same script.
+    A plain ASGI wrapper around routing (see ``main.create_app``), so that it also sees requests
+    no route takes. Written for the hot path: no Request object, and the labelled metric
+    children cached per (method, route, status), since ``labels()`` costs more than the
+    observation. Litestar's PrometheusMiddleware did the metrics part for 17% of /codes/{code}
+    throughput (scripts/bench.py); this one is priced by the same script.
     """
 
     _children: ClassVar[dict[tuple[str, str, int], tuple[Any, Any]]] = {}
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: bool, access_log: bool) -> None:
         self.app = app
+        self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,16 +124,32 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            # Route templates (/codes/{code}), never raw paths: bounded label values. Routing
-            # sets the template on the scope; requests that match no route share one label.
-            key = (scope["method"], scope.get("path_template", "unmatched"), status)
-            children = self._children.get(key)
-            if children is None:
-                labels = (key[0], key[1], str(status))
-                children = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
-                self._children[key] = children
-            children[0].inc()
-            children[1].observe(time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+            if self.metrics:
+                self._count(scope, status, elapsed)
+            if self.access_log:
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                        "request_id": request_id(scope),
+                    },
+                )
+
+    def _count(self, scope: Scope, status: int, elapsed: float) -> None:
+        # Route templates (/codes/{code}), never raw paths: bounded label values. Routing sets
+        # the template on the scope; requests that match no route share one label.
+        key = (scope["method"], scope.get("path_template", "unmatched"), status)
+        children = self._children.get(key)
+        if children is None:
+            labels = (key[0], key[1], str(status))
+            children = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
 
 
 class CatalogueCollector(Collector):

@@ -21,7 +21,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.catalogue.model import Snapshot
-from app.catalogue.query import http_error_identity
+from app.catalogue.query import http_error_identity, undocumented_http_identity
 
 log = logging.getLogger("errcat")
 
@@ -153,8 +153,8 @@ def envelope_response(
 ) -> Response[ErrorEnvelope]:
     if snapshot is not None:
         code, slug = http_error_identity(snapshot, status, prefer)
-    else:  # before the catalogue is loaded, the same rule without the page's names
-        code, slug = 10000 + status, f"HTTP_{HTTPStatus(status).phrase.replace(' ', '')}"
+    else:  # before the catalogue is loaded: the rule for statuses the page has no code for
+        code, slug = undocumented_http_identity(status)
     rid = request_id(scope)
     body = ErrorBody(
         message=message,

@@ -19,7 +19,13 @@ from app.api.common import (
 from app.api.errors import CatalogueError
 from app.api.schemas import RangeList, RangeResolution, RangeSection, RangeSummary
 from app.catalogue.model import Snapshot
-from app.catalogue.query import describe_ranges, entries_in_range, nearest_ranges, resolve
+from app.catalogue.query import (
+    describe_ranges,
+    entries_in_range,
+    lookup,
+    nearest_ranges,
+    ranges_containing,
+)
 from app.live import LiveCatalogue
 
 
@@ -74,7 +80,7 @@ def build_router(live: LiveCatalogue) -> Router:
     ) -> RangeResolution:
         snap = live.snapshot
         number = parse_int(code, "code", example=1810)
-        ranges, entries = resolve(snap, number, namespace)
+        ranges, entries = ranges_containing(snap, number), lookup(snap, number, namespace)
         if not ranges and not entries:
             raise CatalogueError(
                 404,

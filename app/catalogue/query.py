@@ -246,6 +246,11 @@ def http_error_identity(snap: Snapshot, status: int, prefer: str | None = None) 
             (e for e in candidates if e.code == 10000 + status), candidates[0]
         )
         return chosen.code, chosen.slug
+    return undocumented_http_identity(status)
+
+
+def undocumented_http_identity(status: int) -> tuple[int, str]:
+    """10000 + status and ``HTTP_<ReasonPhrase>``: for a status the page has no code for."""
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
@@ -257,8 +262,3 @@ def entries_in_range(snap: Snapshot, rng: RangeRef) -> tuple[Entry, ...]:
     return tuple(
         e for e in snap.entries if e.namespace == "platform" and rng.start <= e.code <= rng.end
     )
-
-
-def resolve(snap: Snapshot, code: int, namespace: str | None = None):
-    """Range resolution: the declared ranges that contain ``code`` and its documented entries."""
-    return ranges_containing(snap, code), lookup(snap, code, namespace)
