@@ -65,7 +65,7 @@ async def seed_catalogue(
             if diff.is_breaking and not force:
                 raise BreakingChangeError(diff)
         written = await store.replace_catalogue(conn, doc, forced=force)
-        return SeedOutcome(version=written.version, changed=written.changed, diff=diff)
+        return SeedOutcome(version=written, changed=True, diff=diff)
 
 
 def describe_plan(diff: CatalogueDiff | None) -> str:

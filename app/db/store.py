@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import msgspec
@@ -197,21 +196,15 @@ async def list_revisions(engine: AsyncEngine) -> list[CatalogueVersion]:
         return [_version(r) for r in rows]
 
 
-@dataclass(frozen=True)
-class WriteResult:
-    version: CatalogueVersion
-    changed: bool
-
-
 async def replace_catalogue(
     conn: AsyncConnection, doc: CatalogueDocument, *, forced: bool = False
-) -> WriteResult:
-    """Inside a seeding transaction: replace the catalogue with ``doc`` unless it is current."""
-    digest = content_hash(doc)
-    version = await current_version(conn)
-    if version is not None and version.content_hash == digest:
-        return WriteResult(version=version, changed=False)
+) -> CatalogueVersion:
+    """Inside a seeding transaction: replace the catalogue with ``doc`` as a new revision.
 
+    Whether a new revision is due (the content changed, and not in a breaking way unless
+    forced) is decided by ``app.seeding`` under the same lock.
+    """
+    digest = content_hash(doc)
     for table in (EntryRow, SectionRow, RangeRow, ErrorTypeRow, EnvelopeFieldRow):
         await conn.execute(delete(table))
     if doc.ranges:
@@ -291,12 +284,7 @@ async def replace_catalogue(
             },
         )
     ).scalar_one()
-    return WriteResult(
-        version=CatalogueVersion(
-            revision=revision, content_hash=digest, loaded_at=loaded_at.isoformat()
-        ),
-        changed=True,
-    )
+    return CatalogueVersion(revision=revision, content_hash=digest, loaded_at=loaded_at.isoformat())
 
 
 async def ping(engine: AsyncEngine) -> None:
