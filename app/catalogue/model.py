@@ -16,6 +16,8 @@ from typing import Literal
 
 import msgspec
 
+from app.catalogue.guidance import NO_OVERRIDES, GuidanceOverrides
+
 Namespace = Literal["platform", "thermos"]
 NAMESPACES: tuple[str, ...] = ("platform", "thermos")
 
@@ -103,6 +105,8 @@ class Entry(msgspec.Struct, frozen=True):
     service: str
     namespace: str
     slug: str
+    action: str  # what a client should do (app.catalogue.guidance, docs/guidance.md)
+    retryable: bool  # whether sending the same request again can succeed
     ranges: tuple[RangeRef, ...]
 
 
@@ -151,3 +155,5 @@ class Snapshot(msgspec.Struct, frozen=True):
     error_type_index: dict[str, ErrorType]
     http_section_by_status: dict[int, tuple[Entry, ...]]  # the HTTP section's entries, by status
     etag: str
+    # Per-entry guidance replacing the status defaults (none today; amendments will supply some)
+    guidance_overrides: GuidanceOverrides = NO_OVERRIDES

@@ -17,6 +17,13 @@ from collections import Counter
 from collections.abc import Iterable
 from http import HTTPStatus
 
+from app.catalogue.guidance import (
+    NO_OVERRIDES,
+    GuidanceOverrides,
+    entry_guidance,
+    parse_action,
+    parse_bool,
+)
 from app.catalogue.model import (
     CatalogueDocument,
     CatalogueVersion,
@@ -46,7 +53,28 @@ def _containing(ranges: Iterable[RangeRef], code: int) -> tuple[RangeRef, ...]:
     return tuple(r for r in ranges if r.start <= code <= r.end)
 
 
-def build_snapshot(doc: CatalogueDocument, version: CatalogueVersion) -> Snapshot:
+def _entry(section_name: str, namespace: str, row, ranges, overrides) -> Entry:
+    slug = make_slug(section_name, row.name)
+    advice = entry_guidance(namespace, row.code, row.name, slug, row.status, overrides)
+    return Entry(
+        code=row.code,
+        name=row.name,
+        status=row.status,
+        description=row.description,
+        service=section_name,
+        namespace=namespace,
+        slug=slug,
+        action=advice.action,
+        retryable=advice.retryable,
+        ranges=_containing(ranges, row.code),
+    )
+
+
+def build_snapshot(
+    doc: CatalogueDocument,
+    version: CatalogueVersion,
+    overrides: GuidanceOverrides = NO_OVERRIDES,
+) -> Snapshot:
     ranges = tuple(RangeRef(start=r.start, end=r.end, service=r.label) for r in doc.ranges)
     sections: list[Section] = []
     all_entries: list[Entry] = []
@@ -54,19 +82,7 @@ def build_snapshot(doc: CatalogueDocument, version: CatalogueVersion) -> Snapsho
     for s in doc.sections:
         # Thermos codes (1-6) live in their own system: platform ranges say nothing about them.
         scope = ranges if s.namespace == "platform" else ()
-        entries = tuple(
-            Entry(
-                code=row.code,
-                name=row.name,
-                status=row.status,
-                description=row.description,
-                service=s.name,
-                namespace=s.namespace,
-                slug=make_slug(s.name, row.name),
-                ranges=_containing(scope, row.code),
-            )
-            for row in s.rows
-        )
+        entries = tuple(_entry(s.name, s.namespace, row, scope, overrides) for row in s.rows)
         key = service_key(s.name)
         sections.append(
             Section(
@@ -109,6 +125,7 @@ def build_snapshot(doc: CatalogueDocument, version: CatalogueVersion) -> Snapsho
         error_type_index={t.type: t for t in error_types},
         http_section_by_status=_http_section_by_status(all_entries),
         etag=f'W/"{version.revision}-{version.content_hash[:16]}"',
+        guidance_overrides=overrides,
     )
 
 
@@ -190,8 +207,19 @@ def filter_entries(
     name: str | None = None,
     slug: str | None = None,
     q: str | None = None,
+    action: str | None = None,
+    retryable: str | None = None,
 ) -> tuple[Entry, ...]:
     entries: Iterable[Entry] = snap.entries
+    # Parse every value before filtering, so a bad one is reported whatever the others match.
+    try:
+        wanted_action = None if action is None else parse_action(action)
+    except ValueError as exc:
+        raise FilterError("action", str(exc)) from None
+    try:
+        wanted_retry = None if retryable is None else parse_bool(retryable, "retryable")
+    except ValueError as exc:
+        raise FilterError("retryable", str(exc)) from None
     if slug is not None:
         entries = find_by_slug(snap, slug)
     if status is not None:
@@ -220,6 +248,10 @@ def filter_entries(
             or needle in e.description.lower()
             or needle in e.service.lower()
         ]
+    if wanted_action is not None:
+        entries = [e for e in entries if e.action == wanted_action]
+    if wanted_retry is not None:
+        entries = [e for e in entries if e.retryable is wanted_retry]
     return tuple(entries)
 
 
