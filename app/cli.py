@@ -4,6 +4,7 @@ errcat migrate            alembic upgrade head on DATABASE_URL
 errcat seed [FILE]        load the seed file in one transaction (idempotent)
 errcat serve              migrate + seed (unless ERRCAT_MIGRATE=0 / ERRCAT_SEED=0), then serve
 errcat transcribe PAGE    rewrite seeds/catalogue.json from the vendor's page
+errcat decode [--lines]   decode error bodies from standard input (docs/decode.md)
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from alembic.config import Config
 
 from app.catalogue.diff import diff_catalogues, render_diff
 from app.catalogue.integrity import integrity_report
+from app.catalogue.model import CatalogueVersion
 from app.catalogue.query import build_snapshot
 from app.db import store
 from app.seeding import BreakingChangeError, SeedOutcome, describe_plan, plan, seed_catalogue
-from app.seeds import DEFAULT_SEED_PATH, SeedError, load_seed, render
+from app.seeds import DEFAULT_SEED_PATH, SeedError, content_hash, load_seed, render
 from app.settings import Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     p_changes.add_argument("--from", dest="start", type=int, required=True)
     p_changes.add_argument("--to", dest="end", type=int, default=None)
     sub.add_parser("serve", help="migrate, seed and serve the API")
+    p_dec = sub.add_parser("decode", help="decode an error body from standard input")
+    p_dec.add_argument("--lines", action="store_true", help="one body per line, a report each")
+    p_dec.add_argument("--file", type=Path, help="decode against this seed file, not the database")
     p_tr = sub.add_parser("transcribe", help="rewrite the seed file from the vendor's page")
     p_tr.add_argument("page", type=Path)
     p_tr.add_argument("--out", type=Path, default=DEFAULT_SEED_PATH)
@@ -162,6 +167,18 @@ def main(argv: list[str] | None = None) -> int:
             print(asyncio.run(_changes(settings, args.start, args.end)))
         elif args.command == "serve":
             serve(settings)
+        elif args.command == "decode":
+            from app.catalogue.decode import decode_stream
+
+            if args.file is not None:
+                doc = load_seed(args.file)
+                snap = build_snapshot(doc, CatalogueVersion(0, content_hash(doc), ""))
+            else:
+                found = asyncio.run(_with_engine(settings, store.read_catalogue))
+                if found is None:
+                    raise CommandError("the database holds no catalogue yet: run errcat seed")
+                snap = build_snapshot(*found)
+            return decode_stream(snap, sys.stdin.buffer, sys.stdout, lines=args.lines)
         elif args.command == "transcribe":
             from app.catalogue.page import transcribe
 

@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.api import catalogue, codes, envelopes, error_types, health, ranges, services, statuses
+from app.api import decode as decode_api
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.head import HeadAsGet
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health.build_router(live),
             build_metrics_router(live),
             envelopes.build_router(live),
+            decode_api.build_router(live),
         ],
         lifespan=[lifespan],
         middleware=middleware,

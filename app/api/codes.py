@@ -17,6 +17,7 @@ from app.api.common import (
 )
 from app.api.errors import CatalogueError
 from app.api.schemas import CodeLookup, EntryPage
+from app.catalogue.guidance import ACTIONS
 from app.catalogue.query import (
     FilterError,
     describe_ranges,
@@ -86,7 +87,8 @@ def build_router(live: LiveCatalogue) -> Router:
         summary="List entries, filtered and paginated",
         description=(
             "Filters combine. `status` takes an exact status (404) or a class (4xx); `q` "
-            "searches name, description and service, ignoring case. Sorted by code, then service."
+            "searches name, description and service, ignoring case; `action` and `retryable` "
+            "select by guidance (docs/guidance.md). Sorted by code, then service."
         ),
         responses=error_responses(400),
     )
@@ -109,11 +111,33 @@ def build_router(live: LiveCatalogue) -> Router:
             str | None, QueryParameter(description="<Service>_<Name>, any case")
         ] = None,
         q: Annotated[str | None, QueryParameter(description="Text search", max_length=200)] = None,
+        action: Annotated[
+            str | None,
+            QueryParameter(
+                description="What to do about it (docs/guidance.md), e.g. reconnect_account",
+                schema_extra={"enum": [*ACTIONS, ""]},
+            ),
+        ] = None,
+        retryable: Annotated[
+            str | None,
+            QueryParameter(
+                description="true or false: whether the same request may succeed if sent again",
+                schema_extra={"enum": ["true", "false", "1", "0", ""]},
+            ),
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> EntryPage:
         # Dashboards send unset filters as empty parameters (?service=): they filter nothing.
-        filters = {"status": status, "service": service, "name": name, "slug": slug, "q": q}
+        filters = {
+            "status": status,
+            "service": service,
+            "name": name,
+            "slug": slug,
+            "q": q,
+            "action": action,
+            "retryable": retryable,
+        }
         try:
             found = filter_entries(
                 live.snapshot,

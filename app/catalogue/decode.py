@@ -15,7 +15,8 @@ Confidence:
 
 from __future__ import annotations
 
-from typing import Literal
+import sys
+from typing import BinaryIO, Literal, TextIO
 
 import msgspec
 
@@ -66,8 +67,9 @@ class DecodeReport(msgspec.Struct, frozen=True):
 
 
 def decode(snap: Snapshot, raw: bytes | str) -> DecodeReport:
-    """Decode one body; raises InputTooLarge above MAX_INPUT_BYTES (nothing else)."""
-    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "replace"))
+    """Decode one body; raises InputTooLarge above MAX_INPUT_BYTES bytes (or characters, for a
+    str), and nothing else."""
+    size = len(raw)
     if size > MAX_INPUT_BYTES:
         raise InputTooLarge(size)
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
@@ -169,3 +171,25 @@ def _guidance(
         )
     by_status = status_guidance(status)
     return (by_status, "status") if by_status else (None, None)
+
+
+def decode_stream(snap: Snapshot, source: BinaryIO, out: TextIO, *, lines: bool = False) -> int:
+    """``errcat decode``: one body from ``source`` (a formatted report), or with ``lines`` one
+    body per line (one JSON report per line, in order; a line over the limit gets
+    ``{"line": n, "error": ...}`` so the output stays aligned). Returns the exit status."""
+    if not lines:
+        raw = source.read(MAX_INPUT_BYTES + 1)
+        if len(raw) > MAX_INPUT_BYTES:
+            print(f"errcat: the input is larger than {MAX_INPUT_BYTES} bytes", file=sys.stderr)
+            return 1
+        report = msgspec.json.encode(decode(snap, raw))
+        out.write(msgspec.json.format(report.decode(), indent=2) + "\n")
+        return 0
+    for number, line in enumerate(source, start=1):
+        body = line.rstrip(b"\r\n")
+        try:
+            encoded = msgspec.json.encode(decode(snap, body))
+        except InputTooLarge as exc:
+            encoded = msgspec.json.encode({"line": number, "error": str(exc)})
+        out.write(encoded.decode() + "\n")
+    return 0

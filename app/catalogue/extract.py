@@ -124,7 +124,9 @@ def from_object(obj: dict, shape: str | None = None) -> Extraction:
     envelope = classify(obj)
     error = obj.get("error")
     inner = error if isinstance(error, dict) else obj
-    out = Extraction(shape=shape or envelope, envelope_shape=envelope, fields=_fields_of(inner, obj))
+    out = Extraction(
+        shape=shape or envelope, envelope_shape=envelope, fields=_fields_of(inner, obj)
+    )
     raw_code = _first(inner, "code", "error_code")
     if raw_code is not None and out.fields.code is None:
         out.notes.append(f"`code` {_preview(raw_code)} is not a whole number; it was not used")
@@ -222,8 +224,8 @@ _KEY = re.compile(
     r"[ \t]*:[ \t]*"
 )
 _NUMBER_VALUE = re.compile(r"[\"']?([0-9]{1,18})(?![0-9])")
-_DQ_VALUE = re.compile(r"\"((?:[^\"\\]|\\.){0,%d})" % MAX_FIELD_CHARS)
-_SQ_VALUE = re.compile(r"'((?:[^'\\]|\\.){0,%d})" % MAX_FIELD_CHARS)
+_DQ_VALUE = re.compile(rf"\"((?:[^\"\\]|\\.){{0,{MAX_FIELD_CHARS}}})")
+_SQ_VALUE = re.compile(rf"'((?:[^'\\]|\\.){{0,{MAX_FIELD_CHARS}}})")
 
 
 def _unescape(raw: str, quote: str) -> str:
@@ -267,7 +269,9 @@ def salvage(text: str) -> Fields:
 # --- free text ----------------------------------------------------------------------------------
 
 # An HTTP status: only where the text says it is one, and never inside a longer number.
-_STATUS_LINE = re.compile(r"[ \t]*(?:HTTP/[0-9](?:\.[0-9])?[ \t]+)?([1-5][0-9][0-9])(?![0-9])[ \t]+[A-Za-z]")
+_STATUS_LINE = re.compile(
+    r"[ \t]*(?:HTTP/[0-9](?:\.[0-9])?[ \t]+)?([1-5][0-9][0-9])(?![0-9])[ \t]+[A-Za-z]"
+)
 _STATUS_ERROR_CODE = re.compile(r"\bError code:[ \t]*([1-5][0-9][0-9])(?![0-9])[ \t]*-")
 _STATUS_KEYED = re.compile(
     r"\b(?:status(?:[ _]?code)?|HTTP(?:[ ]status)?)[\"']?[ \t]*[:=]?[ \t]*[\"']?"
@@ -370,7 +374,9 @@ def _embedded(body: str) -> Extraction:
         end = balanced_end(body, start)
         if end is None:  # the text stops inside the object: salvage keyed pairs
             out = Extraction(shape="truncated", fields=salvage(body[start:]))
-            out.notes.append("the object is cut short; fields were salvaged from its key: value pairs")
+            out.notes.append(
+                "the object is cut short; fields were salvaged from its key: value pairs"
+            )
             return _with_prefix_status(out, body[:start])
         kind, obj = _parse_object(body[start:end])
         if obj is not None:
@@ -379,7 +385,9 @@ def _embedded(body: str) -> Extraction:
         fields = salvage(body[start:end])
         if fields.code is not None or fields.slug is not None:
             out = Extraction(shape="unparseable_object", fields=fields)
-            out.notes.append("the object is neither JSON nor a Python literal; fields were salvaged")
+            out.notes.append(
+                "the object is neither JSON nor a Python literal; fields were salvaged"
+            )
             return _with_prefix_status(out, body[:start])
         start = body.find("{", start + 1)
     return scan_text(body)

@@ -1,0 +1,156 @@
+"""POST /decode: any error body (JSON, a Python dict as printed, a log line, text) -> the
+catalogue entries it names, how sure that is, and what to do. The logic is app.catalogue.decode.
+
+The handler reads the raw body itself: any JSON and any text are accepted and reported on, so
+Litestar must not parse or validate it; the OpenAPI request body is supplied by ``_WithBody``.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Router, post
+from litestar.exceptions import HTTPException
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
+
+from app.api.common import error_responses, quote
+from app.api.errors import CatalogueError
+from app.catalogue.decode import MAX_INPUT_BYTES, DecodeReport, InputTooLarge, decode
+from app.live import LiveCatalogue
+
+_TEXT_EXAMPLES = {
+    "gateway": Example(
+        summary="JSON inside a gateway's text",
+        value='502 Bad Gateway: {"error": {"message": "Upstream failed", "code": 10502}}',
+    ),
+    "python": Example(
+        summary="A Python dict from a log",
+        value="{'error': {'code': 1201, 'message': 'Trigger failed', 'request_id': None}}",
+    ),
+    "exception": Example(
+        summary="An exception string with only a slug",
+        value="ToolRouterV2_NoActiveConnection: no active connection",
+    ),
+}
+_JSON_EXAMPLES = {
+    "envelope": Example(
+        summary="The platform's envelope",
+        value={
+            "error": {
+                "message": "Tool not found",
+                "code": 2401,
+                "slug": "Tool_ToolNotFound",
+                "status": 404,
+                "request_id": "req_abc123",
+            }
+        },
+    ),
+    "edge": Example(
+        summary="An edge rate limiter's body",
+        value={"code": 10429, "slug": "HTTP_TooManyRequests"},
+    ),
+}
+
+
+@dataclass
+class _WithBody(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description=(
+                f"One error body as received, at most {MAX_INPUT_BYTES} bytes: any JSON as "
+                "application/json, anything else (a log line, a printed Python dict, a "
+                "gateway's text) as text/plain."
+            ),
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=Schema(description="Any JSON value"), examples=_JSON_EXAMPLES
+                ),
+                "text/plain": OpenAPIMediaType(
+                    schema=Schema(type=OpenAPIType.STRING, max_length=MAX_INPUT_BYTES),
+                    examples=_TEXT_EXAMPLES,
+                ),
+            },
+        )
+
+
+def _accepted(media_type: str) -> bool:
+    return media_type in ("application/json", "text/plain") or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _too_large(size: int | None = None) -> CatalogueError:
+    sent = f"; this one is {size}" if size is not None else ""
+    return CatalogueError(
+        413,
+        f"The body is larger than the {MAX_INPUT_BYTES} bytes errcat decodes{sent}",
+        errors=[f"body: more than {MAX_INPUT_BYTES} bytes"],
+        suggested_fix="Send one error body; cut a long log down to the line with the error.",
+    )
+
+
+async def _read_text(request: Request[Any, Any, Any]) -> str | bytes:
+    media_type, options = request.content_type
+    media_type = media_type.lower()
+    if not _accepted(media_type):
+        sent = (
+            f"its Content-Type is {quote(request.headers.get('content-type', ''))}"
+            if media_type
+            else "it has no Content-Type"
+        )
+        raise CatalogueError(
+            415,
+            f"The body must be sent as application/json or text/plain; {sent}",
+            errors=[f"header Content-Type: expected application/json or text/plain; {sent}"],
+            suggested_fix="Send JSON as application/json and anything else as text/plain.",
+        )
+    try:
+        raw = await request.body()
+    except HTTPException as exc:
+        if exc.status_code != 413:
+            raise
+        raise _too_large() from None
+    charset = options.get("charset", "utf-8")
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        charset = "utf-8"
+    if len(raw) > MAX_INPUT_BYTES:
+        raise _too_large(len(raw))
+    return raw.decode(charset, "replace")
+
+
+def build_router(live: LiveCatalogue) -> Router:
+    @post(
+        "/decode",
+        status_code=200,
+        request_max_body_size=MAX_INPUT_BYTES,
+        summary="Decode any error body: its catalogue entries, confidence and what to do",
+        description=(
+            "Answers 200 for any JSON or text: the `shape` recognised (an envelope variant, a "
+            "Python dict, JSON inside text, a cut log line, free text), the `extracted` fields, "
+            "the `matches` with `confidence` (exact, slug, code, text, none), a `disagreement` "
+            "when code and slug name different entries, and `action`/`retryable` "
+            "(docs/guidance.md). Rules: docs/decode.md."
+        ),
+        responses=error_responses(413, 415),
+        operation_class=_WithBody,
+    )
+    async def decode_body(request: Request[Any, Any, Any]) -> DecodeReport:
+        text = await _read_text(request)
+        try:
+            return decode(live.snapshot, text)
+        except InputTooLarge as exc:  # more characters than bytes cannot happen; kept total
+            raise _too_large(exc.size) from None
+
+    return Router(path="/", route_handlers=[decode_body], tags=["decode"])
