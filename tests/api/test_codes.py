@@ -20,6 +20,8 @@ def test_lookup_1205(client):
             "service": "TriggerInstance",
             "namespace": "platform",
             "slug": "TriggerInstance_AuthRefreshRequired",
+            "action": "fix_request",
+            "retryable": False,
             "ranges": [{"start": 1200, "end": 1299, "service": "TriggerInstance"}],
         }
     ]

@@ -33,6 +33,8 @@ ENTRY_1205 = {
     "service": "TriggerInstance",
     "namespace": "platform",
     "slug": "TriggerInstance_AuthRefreshRequired",
+    "action": "fix_request",
+    "retryable": False,
     "ranges": [{"start": 1200, "end": 1299, "service": "TriggerInstance"}],
 }
 
