@@ -22,6 +22,7 @@ MAX_REPR_DEPTH = 32  # nor one nested deeper than this
 MAX_CANDIDATES = 8  # embedded `{` positions tried before giving up
 MAX_FIELD_CHARS = 1000  # extracted strings are cut to this length
 MAX_SLUG_CANDIDATES = 20  # slug-shaped words collected from free text
+MAX_SLUG_CHARS = 200  # a longer "slug" is not one
 
 
 class Fields(msgspec.Struct, frozen=True, omit_defaults=False):
@@ -76,7 +77,9 @@ def _as_str(value: Any) -> str | None:
 
 
 def _as_slug(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and _SLUG.fullmatch(value.strip()) else None
+    if not isinstance(value, str) or len(value) > MAX_SLUG_CHARS:
+        return None
+    return value.strip() if _SLUG.fullmatch(value.strip()) else None
 
 
 # --- structured objects -----------------------------------------------------------------------
@@ -319,7 +322,7 @@ def scan_text(text: str) -> Extraction:
     slugs: list[str] = []
     first_slug_end = None
     for m in _SLUG_TEXT.finditer(text):
-        if _slug_like(m[0]) and m[0] not in slugs:
+        if len(m[0]) <= MAX_SLUG_CHARS and _slug_like(m[0]) and m[0] not in slugs:
             slugs.append(m[0])
             first_slug_end = first_slug_end or m.end()
             if len(slugs) == MAX_SLUG_CANDIDATES:
