@@ -7,7 +7,6 @@ Litestar must not parse or validate it; the OpenAPI request body is supplied by 
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,14 +119,12 @@ async def _read_text(request: Request[Any, Any, Any]) -> str | bytes:
         if exc.status_code != 413:
             raise
         raise _too_large() from None
-    charset = options.get("charset", "utf-8")
-    try:
-        codecs.lookup(charset)
-    except LookupError:
-        charset = "utf-8"
     if len(raw) > MAX_INPUT_BYTES:
         raise _too_large(len(raw))
-    return raw.decode(charset, "replace")
+    try:  # an unknown charset, or a codec that is not a text encoding (rot13): read as UTF-8
+        return raw.decode(options.get("charset", "utf-8"), "replace")
+    except LookupError:
+        return raw.decode("utf-8", "replace")
 
 
 def build_router(live: LiveCatalogue) -> Router:
