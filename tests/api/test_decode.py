@@ -182,3 +182,20 @@ def test_guidance_appears_wherever_entries_do(client):
     resolved = client.get("/ranges/resolve", params={"code": 2401}).json()
     found = json.dumps(resolved)
     assert '"action"' in found and '"retryable"' in found
+
+
+def test_errcat_decode_against_the_stored_catalogue(seeded_db, monkeypatch, capsys):
+    import io
+
+    from app.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", seeded_db.url)
+    body = b"Error code: 404 - {'error': {'code': 2401, 'slug': 'Tool_ToolNotFound'}}"
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(body)))
+    assert main(["decode"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["shape"], report["confidence"], report["extracted"]["status"]) == (
+        "embedded_python_repr",
+        "exact",
+        404,
+    )

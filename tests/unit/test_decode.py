@@ -493,3 +493,21 @@ def test_decode_stream_one_body():
     assert report["shape"] == "python_repr" and report["action"] == "retry"
     too_big = io.BytesIO(b"x" * (MAX_INPUT_BYTES + 1))
     assert decode_stream(SNAP, too_big, io.StringIO()) == 1
+
+
+def test_errcat_decode_reads_standard_input(monkeypatch, capsys):
+    from app.cli import main
+    from app.seeds import DEFAULT_SEED_PATH
+
+    lines = b'{"code": 10429, "slug": "HTTP_TooManyRequests"}\nToolRouterV2_X: y\n'
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(lines)))
+    assert main(["decode", "--lines", "--file", str(DEFAULT_SEED_PATH)]) == 0
+    reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["shape"], r["confidence"], r["action"]) for r in reports] == [
+        ("unwrapped", "exact", "retry_later"),
+        ("text", "none", None),
+    ]
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"503 Service Unavailable")))
+    assert main(["decode", "--file", str(DEFAULT_SEED_PATH)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["extracted"]["status"], report["action"]) == (503, "retry")
