@@ -20,7 +20,7 @@ from typing import BinaryIO, Literal, TextIO
 
 import msgspec
 
-from app.catalogue.extract import MAX_INPUT_BYTES, Extraction, Fields, extract
+from app.catalogue.extract import MAX_INPUT_BYTES, DecodedFields, Extraction, extract
 from app.catalogue.guidance import NO_OVERRIDES, Guidance, status_guidance
 from app.catalogue.model import Entry, Snapshot
 from app.catalogue.query import find_by_slug, lookup
@@ -54,7 +54,7 @@ class InputTooLarge(ValueError):
 class DecodeReport(msgspec.Struct, frozen=True):
     shape: str  # how the body was recognised (SHAPES)
     envelope_shape: str | None  # the form of the object inside it, when there is one
-    extracted: Fields
+    extracted: DecodedFields
     confidence: Confidence
     matches: tuple[Entry, ...]  # the entries the error most likely is
     by_code: tuple[Entry, ...]  # every entry the code names

@@ -25,7 +25,7 @@ MAX_SLUG_CANDIDATES = 20  # slug-shaped words collected from free text
 MAX_SLUG_CHARS = 200  # a longer "slug" is not one
 
 
-class Fields(msgspec.Struct, frozen=True, omit_defaults=False):
+class DecodedFields(msgspec.Struct, frozen=True, omit_defaults=False):
     """What was read from the body; every field may be missing."""
 
     code: int | None = None
@@ -40,7 +40,7 @@ class Fields(msgspec.Struct, frozen=True, omit_defaults=False):
 class Extraction:
     shape: str
     envelope_shape: str | None = None
-    fields: Fields = field(default_factory=Fields)
+    fields: DecodedFields = field(default_factory=DecodedFields)
     from_text: bool = False  # code/slug found by scanning free text, not read from keyed fields
     slug_candidates: tuple[str, ...] = ()  # free text only: slug-shaped words, in order
     notes: list[str] = field(default_factory=list)
@@ -92,12 +92,12 @@ def _first(obj: dict, *keys: str) -> Any:
     return None
 
 
-def _fields_of(inner: dict, outer: dict) -> Fields:
+def _fields_of(inner: dict, outer: dict) -> DecodedFields:
     def pick(*keys: str) -> Any:
         value = _first(inner, *keys)
         return value if value is not None else _first(outer, *keys)
 
-    return Fields(
+    return DecodedFields(
         code=_as_int(pick("code", "error_code")),
         slug=_as_slug(pick("slug")),
         status=_as_status(pick("status", "status_code", "statusCode")),
@@ -240,7 +240,7 @@ def _unescape(raw: str, quote: str) -> str:
         return raw
 
 
-def salvage(text: str) -> Fields:
+def salvage(text: str) -> DecodedFields:
     """The first ``"key": value`` of each known key, anchored on the quoted key."""
     found: dict[str, Any] = {}
     for m in _KEY.finditer(text):
@@ -259,7 +259,7 @@ def salvage(text: str) -> Fields:
                 found[key] = _unescape(value[1], quote)
         if len(found) == 6:
             break
-    return Fields(
+    return DecodedFields(
         code=found.get("code"),
         slug=_as_slug(found.get("slug")),
         status=_as_status(found.get("status")),
@@ -277,7 +277,7 @@ _STATUS_LINE = re.compile(
 )
 _STATUS_ERROR_CODE = re.compile(r"\bError code:[ \t]*([1-5][0-9][0-9])(?![0-9])[ \t]*-")
 _STATUS_KEYED = re.compile(
-    r"\b(?:status(?:[ _]?code)?|HTTP(?:[ ]status)?)[\"']?[ \t]*[:=]?[ \t]*[\"']?"
+    r"\b(?:status(?:[ _]?code)?|HTTP(?:/[0-9](?:\.[0-9])?|[ ]status)?)[\"']?[ \t]*[:=]?[ \t]*[\"']?"
     r"([1-5][0-9][0-9])(?![0-9])",
     re.IGNORECASE,
 )
@@ -307,7 +307,7 @@ def scan_status(text: str) -> int | None:
 
 
 def scan_text(text: str) -> Extraction:
-    """Fields a free text names: a status where it says so, a code after `code`, slug words."""
+    """The fields a free text names: a status where it says so, a code after `code`, slugs."""
     claimed = set()  # numbers read as statuses are not codes too ("status code 404")
     status = None
     for pattern in (_STATUS_ERROR_CODE, _STATUS_KEYED):
@@ -333,7 +333,7 @@ def scan_text(text: str) -> Extraction:
     message = after[1].strip() if after else text.strip().splitlines()[0] if text.strip() else ""
     return Extraction(
         shape="text",
-        fields=Fields(
+        fields=DecodedFields(
             code=int(code_match[1]) if code_match else None,
             status=status,
             message=_as_str(message),

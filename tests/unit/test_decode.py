@@ -371,6 +371,7 @@ def test_an_unknown_slug_with_a_known_code_matches_by_code_and_says_so():
         '{"error": {"code": 2401}}',
         "Error code: 2401 - tool",
         "upstream 12401 Thing",
+        "HTTP/1.1 2401 Tool",
     ],
 )
 def test_a_status_is_never_read_inside_a_longer_number(text):
@@ -384,6 +385,15 @@ def test_error_code_before_a_dash_is_the_http_status_not_a_catalogue_code():
     report = decode(SNAP, "Error code: 502 - upstream failed")
     assert (report.extracted.status, report.extracted.code) == (502, None)
     assert report.matches == () and report.action == "retry"
+
+
+def test_a_status_line_inside_text_gives_the_status():
+    report = decode(SNAP, "upstream answered HTTP/1.1 502 Bad Gateway")
+    assert (report.extracted.status, report.action, report.guidance_from) == (
+        502,
+        "retry",
+        "status",
+    )
 
 
 def test_a_status_word_is_not_a_code():
