@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,9 +101,13 @@ def connect(port: int, timeout: float = 10) -> socket.socket:
     return sock
 
 
+# Bytes read past one response (pipelining), kept for the next read on the same socket.
+_leftover: weakref.WeakKeyDictionary[socket.socket, bytes] = weakref.WeakKeyDictionary()
+
+
 def read_response(sock: socket.socket) -> tuple[int, dict[str, list[str]], bytes]:
     """One response read off ``sock`` (up to Content-Length, or to the end of the stream)."""
-    data = b""
+    data = _leftover.pop(sock, b"")
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         if not chunk:
@@ -122,8 +127,14 @@ def read_response(sock: socket.socket) -> tuple[int, dict[str, list[str]], bytes
             if not chunk:
                 break
             body += chunk
-        body = body[:length]
-    elif status not in (204, 304):
+        body, rest = body[:length], body[length:]
+        if rest:
+            _leftover[sock] = rest
+    elif status in (204, 304):
+        if body:
+            _leftover[sock] = body
+        body = b""
+    else:
         while chunk := sock.recv(65536):
             body += chunk
     return status, headers, body

@@ -310,3 +310,25 @@ def test_sigterm_closes_idle_and_trickling_connections_promptly(db, tmp_path):
         proc.stop()
     assert "Application shutdown complete" in proc.log()
     assert "timeout graceful shutdown exceeded" not in proc.log()
+
+
+# --- ordinary clients are not caught by the limits -----------------------------------------
+
+
+def test_pipelined_requests_are_all_answered_in_order(server):
+    one = b"GET /codes/1205 HTTP/1.1\r\nHost: errcat\r\n\r\n"
+    last = b"GET /codes/2401 HTTP/1.1\r\nHost: errcat\r\nConnection: close\r\n\r\n"
+    with connect(server.port) as sock:
+        sock.sendall(one * 3 + last)
+        codes = [json.loads(read_response(sock)[2])["code"] for _ in range(4)]
+    assert codes == [1205, 1205, 1205, 2401]
+
+
+def test_a_keep_alive_connection_idle_longer_than_the_header_timeout_is_still_served(server):
+    # HEADER_TIMEOUT (1 s) bounds sending a head, not the idle time between requests, which
+    # KEEPALIVE_TIMEOUT (5 s by default) bounds.
+    with connect(server.port) as sock:
+        for _ in range(2):
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: errcat\r\n\r\n")
+            assert read_response(sock)[0] == 200
+            time.sleep(1.5)
