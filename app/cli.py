@@ -92,8 +92,6 @@ def _enabled(name: str) -> bool:
 
 
 def serve(settings: Settings) -> None:
-    import uvicorn
-
     if _enabled("ERRCAT_MIGRATE"):
         migrate(settings)
     if _enabled("ERRCAT_SEED"):
@@ -103,19 +101,9 @@ def serve(settings: Settings) -> None:
             # Keep serving the stored catalogue rather than crash-looping a replica; an operator
             # accepts the change with `errcat seed --force`.
             print(f"errcat: seed file not loaded, {exc}", file=sys.stderr)
-    uvicorn.run(
-        "app.main:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
-        loop="uvloop",
-        http="httptools",
-        access_log=False,  # the app's own JSON access log replaces uvicorn's (ACCESS_LOG=1)
-        log_config=None,  # create_app configures JSON logging in every worker
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-    )
+    from app.server import run
+
+    run(settings)
 
 
 def main(argv: list[str] | None = None) -> int:

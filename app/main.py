@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.exceptions import InternalServerException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
@@ -19,6 +20,7 @@ from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.head import HeadAsGet
 from app.db.store import make_engine
+from app.edge import EdgeHeaders, client_gone_handler, serve_catalogue
 from app.live import LiveCatalogue
 from app.observability import (
     RequestObserver,
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await live.stop()
 
     handle_error = make_exception_handler(lambda: live.loaded)
+    serve_catalogue(lambda: live.loaded)  # for the HTTP server's own answers (app.server)
     # Outermost first: the request id before anything can answer.
     middleware = [RequestIdMiddleware, DefineMiddleware(ConditionalGetMiddleware, live=live)]
     if settings.rate_limit:
@@ -68,7 +71,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         middleware=middleware,
-        exception_handlers={Exception: handle_error},
+        exception_handlers={
+            Exception: handle_error,
+            InternalServerException: client_gone_handler(handle_error),
+        },
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
         if settings.cors_origins
         else None,
@@ -90,5 +96,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handler = app.asgi_handler
     if settings.metrics or settings.access_log:
         handler = RequestObserver(handler, metrics=settings.metrics, access_log=settings.access_log)
-    app.asgi_handler = HeadAsGet(handler)
+    # Outermost: nosniff on every answer; a client's hang-up noted (app.edge).
+    app.asgi_handler = EdgeHeaders(HeadAsGet(handler))
     return app

@@ -96,6 +96,17 @@ class Settings:
     # Per client address and process, e.g. ("minute", 600); None: no limit (the default, since
     # replicas behind a load balancer usually limit at the edge).
     rate_limit: tuple[str, int] | None = None
+    # The HTTP server's edge (app.server): request head size and header count (431 beyond),
+    # seconds to send a request head / a body (408 or a closed connection after), idle keep-alive
+    # seconds, concurrent connections per process (503 beyond), seconds SIGTERM waits for
+    # requests in progress.
+    max_header_bytes: int = 16_384
+    max_headers: int = 100
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: float = 5.0
+    max_connections: int = 1000
+    graceful_shutdown: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -112,4 +123,11 @@ class Settings:
             access_log=env.get("ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"},
             rate_limit=_rate_limit(env.get("RATE_LIMIT", "")),
             metrics=env.get("METRICS", "1").lower() not in {"0", "false", "no", "off"},
+            max_header_bytes=_int(env, "MAX_HEADER_BYTES", 16_384, 1024, 1_048_576),
+            max_headers=_int(env, "MAX_HEADERS", 100, 8, 10_000),
+            header_timeout=_float(env, "HEADER_TIMEOUT", 10.0),
+            body_timeout=_float(env, "BODY_TIMEOUT", 30.0),
+            keepalive_timeout=_float(env, "KEEPALIVE_TIMEOUT", 5.0),
+            max_connections=_int(env, "MAX_CONNECTIONS", 1000, 1, 1_000_000),
+            graceful_shutdown=_float(env, "GRACEFUL_SHUTDOWN_SECONDS", 5.0),
         )

@@ -87,8 +87,14 @@ def build_router(live: LiveCatalogue) -> Router:
         summary="List entries, filtered and paginated",
         description=(
             "Filters combine. `status` takes an exact status (404) or a class (4xx); `q` "
-            "searches name, description and service, ignoring case; `action` and `retryable` "
-            "select by guidance (docs/guidance.md). Sorted by code, then service."
+            "searches name, description and service, ignoring case; "
+            "`action` and `retryable` select by guidance (docs/guidance.md). Sorted by code, "
+            "then service. One rule for every filter: a well-formed value that matches nothing "
+            "(an unknown service, name or slug, a status no entry has) answers 200 with no items; "
+            "a malformed value answers 400: a status that is not 100-599 or a class 1xx-5xx "
+            "(ASCII digits only), text over 200 characters or with control characters, a "
+            "namespace other than platform or thermos, an action outside the vocabulary, a "
+            "limit or offset out of range. An empty value filters nothing."
         ),
         responses=error_responses(400),
     )
@@ -96,12 +102,15 @@ def build_router(live: LiveCatalogue) -> Router:
         status: Annotated[
             str | None,
             QueryParameter(
-                description="404, or a class such as 4xx",
-                schema_extra={"pattern": r"^\s*([1-5][0-9][0-9]|[1-5][xX][xX])?\s*$"},
+                description="404, or a class such as 4xx (ASCII digits; 400 otherwise)",
+                schema_extra={"pattern": r"^[ \t]*([1-5][0-9][0-9]|[1-5][xX][xX])?[ \t]*$"},
             ),
         ] = None,
         service: Annotated[
-            str | None, QueryParameter(description="Auth_Config or auth-config")
+            str | None,
+            QueryParameter(
+                description="Auth_Config or auth-config; an unknown service matches nothing"
+            ),
         ] = None,
         namespace: NamespaceParam = None,
         name: Annotated[
@@ -142,7 +151,7 @@ def build_router(live: LiveCatalogue) -> Router:
             found = filter_entries(
                 live.snapshot,
                 namespace=namespace,
-                **{k: v for k, v in filters.items() if v is not None and v.strip()},
+                **{k: v for k, v in filters.items() if v is not None and v.strip(" \t")},
             )
         except FilterError as exc:
             raise_filter_error(exc)

@@ -32,11 +32,13 @@ NamespaceParam = Annotated[
 _INT = re.compile(r"[+-]?[0-9]{1,18}")  # ASCII digits only: str.isdigit admits "١٢" too
 # Documents the form parse_int accepts (integers arrive as strings so that a bad one gets
 # errcat's own message); the check itself stays in parse_int.
-INTEGER_SCHEMA = {"pattern": r"^\s*[+-]?[0-9]{1,18}\s*$"}
+INTEGER_SCHEMA = {"pattern": r"^[ \t]*[+-]?[0-9]{1,18}[ \t]*$"}
 
 
 def parse_int(raw: str, field: str, example: int = 1205) -> int:
-    text = raw.strip()
+    # Only ASCII space and tab around it: str.strip() would also drop \x1c-\x1f and Unicode
+    # spaces, letting "\x1c1205\x1f" through as 1205.
+    text = raw.strip(" \t")
     if not _INT.fullmatch(text):
         raise CatalogueError(
             400,

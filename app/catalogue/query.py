@@ -184,18 +184,37 @@ class FilterError(ValueError):
         self.field = field
 
 
+_STATUS = re.compile(r"[1-5](?:[0-9][0-9]|xx)", re.ASCII)
+MAX_TEXT_FILTER = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def parse_status_filter(raw: str) -> tuple[int, int]:
-    """``404`` -> (404, 404); ``4xx`` -> (400, 499). Raises FilterError otherwise."""
-    text = raw.strip().lower()
-    if re.fullmatch(r"[1-5]xx", text):
-        low = int(text[0]) * 100
-        return low, low + 99
-    if re.fullmatch(r"\d{3}", text) and 100 <= int(text) <= 599:
+    """``404`` -> (404, 404); ``4xx`` -> (400, 499). Raises FilterError otherwise.
+
+    ASCII only: digits such as "٤٠٤" are refused, and only spaces and tabs around the value are
+    ignored (str.strip() would also drop control characters such as \\x1c).
+    """
+    text = raw.strip(" \t").lower()
+    if _STATUS.fullmatch(text):
+        if text.endswith("xx"):
+            low = int(text[0]) * 100
+            return low, low + 99
         return int(text), int(text)
     raise FilterError(
         "status",
         f"status must be an HTTP status (100-599) or a class such as 4xx, not {raw[:40]!r}",
     )
+
+
+def check_text_filter(field: str, value: str) -> str:
+    """A text filter is well formed when it has at most 200 characters and no control
+    characters; a well-formed value that matches nothing simply finds nothing."""
+    if len(value) > MAX_TEXT_FILTER:
+        raise FilterError(field, f"{field} must have at most {MAX_TEXT_FILTER} characters")
+    if _CONTROL.search(value):
+        raise FilterError(field, f"{field} must not contain control characters, not {value[:40]!r}")
+    return value
 
 
 def filter_entries(
@@ -211,6 +230,9 @@ def filter_entries(
     retryable: str | None = None,
 ) -> tuple[Entry, ...]:
     entries: Iterable[Entry] = snap.entries
+    for field, value in (("service", service), ("name", name), ("slug", slug), ("q", q)):
+        if value is not None:
+            check_text_filter(field, value)
     # Parse every value before filtering, so a bad one is reported whatever the others match.
     try:
         wanted_action = None if action is None else parse_action(action)
@@ -226,14 +248,15 @@ def filter_entries(
         low, high = parse_status_filter(status)
         entries = [e for e in entries if low <= e.status <= high]
     if service is not None:
+        # An unknown service is a filter that matches nothing, like an unknown name or slug.
         section = find_section(snap, service)
-        if section is None:
-            raise FilterError(
-                "service", f"no service is named {service[:40]!r} (see GET /services)"
-            )
-        entries = [
-            e for e in entries if e.service == section.name and e.namespace == section.namespace
-        ]
+        entries = (
+            []
+            if section is None
+            else [
+                e for e in entries if e.service == section.name and e.namespace == section.namespace
+            ]
+        )
     if namespace is not None:
         entries = [e for e in entries if e.namespace == namespace]
     if name is not None:

@@ -99,12 +99,41 @@ def test_slug_lookup(client, slug, expected):
         ("limit=100000", "limit"),
         ("offset=-5", "offset"),
         ("namespace=moon", "namespace"),
-        ("service=NoSuchService", "service"),
+        ("status=%D9%A4%D9%A0%D9%A4", "status"),  # Arabic-Indic digits
+        ("status=%1C404%1F", "status"),  # control characters are not blanks
+        ("service=Auth%01", "service"),
+        ("name=" + "n" * 201, "name"),
+        ("slug=a%00b", "slug"),
     ],
 )
 def test_invalid_filters_answer_400_naming_the_field(client, query, field):
     error = assert_envelope(client.get(f"/codes?{query}"), 400, 10400, "HTTP_BadRequest")
     assert any(field in e for e in error["errors"]), error
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "service=NoSuchService",
+        "service=7q",
+        "name=NoSuchName",
+        "slug=No_Such",
+        "q=zzzqqq",
+        "status=418",
+    ],
+)
+def test_well_formed_filters_that_match_nothing_answer_200_with_no_items(client, query):
+    response = client.get(f"/codes?{query}")
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == [] and response.json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/codes/%1C1205%1F", "/codes/%D9%A1%D9%A2%D9%A0%D9%A5", "/statuses/%E2%80%83404"]
+)
+def test_integers_are_ascii_digits_with_only_spaces_or_tabs_around(client, path):
+    assert_envelope(client.get(path), 400, 10400, "HTTP_BadRequest")
+    assert client.get("/codes/%201205%09").json()["code"] == 1205
 
 
 # --- statuses ------------------------------------------------------------------------------

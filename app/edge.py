@@ -1,0 +1,117 @@
+"""What every answer carries, and how errcat answers at the edge, outside Litestar.
+
+- ``EdgeHeaders`` wraps the whole ASGI application (see ``main.create_app``): every answer,
+  routing's 404/405, 304s, errors, /metrics and /schema included, gets
+  ``X-Content-Type-Options: nosniff``; and a client that hangs up before its request was read
+  (``http.disconnect``) is noted on the scope.
+- ``client_gone_handler``: Litestar turns that hang-up into an InternalServerException; it is the
+  client's doing, not a server error, so it is logged at INFO and recorded as status 499 (the
+  answer is never delivered: metrics and the access log see 499, not 500).
+- ``envelope_bytes``: the complete envelope for answers the HTTP server gives before the
+  application sees a request (431, 408, 400 for malformed HTTP, 503 when overloaded; see
+  ``app.server``), with ``code``/``slug`` from the served catalogue's HTTP section by the same
+  rule as every other error.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import InternalServerException
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import ErrorBody, ErrorEnvelope, request_id
+from app.catalogue.model import Snapshot
+from app.catalogue.query import http_error_identity, undocumented_http_identity
+
+log = logging.getLogger("errcat")
+
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+CLIENT_GONE = "errcat.client_gone"
+CLIENT_CLOSED_REQUEST = 499  # nginx's status for a client that hung up before the answer
+
+# The catalogue served by this process, for answers given before routing (set by create_app).
+_snapshot_source: list[Callable[[], Snapshot | None]] = []
+
+
+def serve_catalogue(current_snapshot: Callable[[], Snapshot | None]) -> None:
+    _snapshot_source[:] = [current_snapshot]
+
+
+def edge_identity(status: int, prefer: str | None = None) -> tuple[int, str]:
+    snap = _snapshot_source[0]() if _snapshot_source else None
+    if snap is None:
+        return undocumented_http_identity(status)
+    return http_error_identity(snap, status, prefer)
+
+
+def envelope_bytes(
+    status: int, message: str, suggested_fix: str, rid: str | None = None, prefer: str | None = None
+) -> tuple[bytes, str]:
+    """The encoded envelope and its request id (a new one unless given)."""
+    code, slug = edge_identity(status, prefer)
+    rid = rid or f"req_{secrets.token_hex(12)}"
+    body = ErrorBody(
+        message=message,
+        code=code,
+        slug=slug,
+        status=status,
+        request_id=rid,
+        suggested_fix=suggested_fix,
+    )
+    return msgspec.json.encode(ErrorEnvelope(error=body)), rid
+
+
+class EdgeHeaders:
+    """nosniff on every answer; a hang-up noted on the scope. A plain ASGI wrapper (hot path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if not any(k.lower() == NOSNIFF[0] for k, _ in headers):
+                    headers.append(NOSNIFF)
+                message["headers"] = headers
+            await send(message)
+
+        async def receive_watch() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                scope.setdefault("state", {})[CLIENT_GONE] = True
+            return message
+
+        await self.app(scope, receive_watch, send_nosniff)  # type: ignore[arg-type]
+
+
+def client_gone_handler(
+    fallback: Callable[[Request[Any, Any, Any], Exception], Response[Any]],
+) -> Callable[[Request[Any, Any, Any], Exception], Response[Any]]:
+    """For InternalServerException: 499 when the client hung up mid-request, else ``fallback``."""
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        scope = request.scope
+        if not (
+            isinstance(exc, InternalServerException) and scope.get("state", {}).get(CLIENT_GONE)
+        ):
+            return fallback(request, exc)
+        rid = request_id(scope)
+        log.info(
+            "request not read: the connection closed before its body arrived",
+            extra={"request_id": rid, "method": scope["method"], "path": scope["path"]},
+        )
+        # Never delivered (the connection is gone); it exists for metrics and the access log.
+        return Response(b"", status_code=CLIENT_CLOSED_REQUEST, headers={"X-Request-ID": rid})
+
+    return handle

@@ -1,0 +1,363 @@
+"""The HTTP server's edge: uvicorn (uvloop + httptools) with limits uvicorn does not set itself.
+
+``run(settings)`` serves ``app.main:create_app``; ``uvicorn_config(settings)`` builds its config.
+``EdgeProtocol`` is uvicorn's httptools protocol with:
+
+- a bounded request head: ``MAX_HEADER_BYTES`` (request line and headers) and ``MAX_HEADERS``;
+  beyond either, 431 in errcat's envelope and the connection is closed. Bytes are counted per
+  received chunk (O(1) a chunk) while a head is incomplete, so a huge header is refused once the
+  limit is crossed, never buffered whole; the parsed head is checked exactly when it completes.
+- ``HEADER_TIMEOUT``: a connection that has not completed its request head in that time gets
+  408 in the envelope (or, having sent nothing at all, is closed); ``BODY_TIMEOUT`` likewise
+  for a body that has not fully arrived that long after its head.
+- ``MAX_CONNECTIONS``: beyond that many connections (or requests in progress), 503 in the
+  envelope.
+- malformed HTTP: 400 in the envelope (uvicorn answers in plain text).
+- SIGTERM: idle connections, and those still sending a head or a body, are closed at once;
+  requests being answered get up to ``GRACEFUL_SHUTDOWN_SECONDS``.
+
+Answers the server gives itself are written whole (status line, headers, envelope), then the
+sending side is shut and what the client still sends is read and dropped for at most
+``LINGER_SECONDS``, so that it reads the answer rather than a connection reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import httptools
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from app.edge import NOSNIFF, envelope_bytes
+from app.settings import Settings
+
+LINGER_SECONDS = 2.0
+_HEADER_OVERHEAD = 4  # ": " and CRLF around each header, as counted on the wire
+
+
+@dataclass(frozen=True)
+class EdgeLimits:
+    max_header_bytes: int = 16_384
+    max_headers: int = 100
+    header_timeout: float = 10.0  # 0: no limit
+    body_timeout: float = 30.0  # 0: no limit
+    max_connections: int | None = 1000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EdgeLimits:
+        return cls(
+            max_header_bytes=settings.max_header_bytes,
+            max_headers=settings.max_headers,
+            header_timeout=settings.header_timeout,
+            body_timeout=settings.body_timeout,
+            max_connections=settings.max_connections,
+        )
+
+
+class EdgeConfig(uvicorn.Config):
+    """uvicorn's Config plus errcat's edge limits (picklable, so worker processes get them)."""
+
+    def __init__(self, app: Any, *, edge_limits: EdgeLimits, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.edge_limits = edge_limits
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop parsing once the server has answered itself."""
+
+
+def _answer(status: int, body: bytes, rid: str, default_headers) -> bytes:
+    lines = [STATUS_LINE[status]]
+    for name, value in default_headers:
+        lines += [name, b": ", value, b"\r\n"]
+    lines += [
+        b"content-type: application/json\r\n",
+        b"content-length: %d\r\n" % len(body),
+        b"x-request-id: " + rid.encode() + b"\r\n",
+        b"cache-control: no-store\r\n",
+        NOSNIFF[0] + b": " + NOSNIFF[1] + b"\r\n",
+        b"connection: close\r\n\r\n",
+        body,
+    ]
+    return b"".join(lines)
+
+
+async def _overloaded(scope, receive, send) -> None:
+    body, rid = envelope_bytes(
+        503,
+        "The server is at its connection limit",
+        "Retry shortly; the server is handling as many connections as it allows.",
+        prefer="ServiceUnavailable",
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(body)),
+        (b"x-request-id", rid.encode()),
+        (b"cache-control", b"no-store"),
+        (b"retry-after", b"1"),
+        NOSNIFF,
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class EdgeProtocol(HttpToolsProtocol):
+    def __init__(self, config, server_state, app_state, _loop=None) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        limits = getattr(config, "edge_limits", None) or EdgeLimits()
+        self.max_head = limits.max_header_bytes
+        self.max_headers = limits.max_headers
+        self.header_timeout = limits.header_timeout
+        self.body_timeout = limits.body_timeout
+        self.max_connections = limits.max_connections
+        self.limit_concurrency = None  # checked below, answered in the envelope
+        self._head_room = self.max_head  # bytes a head in progress may still take
+        self._in_head = True  # between messages, or reading a head
+        self._head_begun = False  # some bytes of the current head have arrived
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
+        self._done = False  # the server answered itself (or gave up): drop what arrives
+
+    # --- connection -------------------------------------------------------------------------
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        if self.header_timeout:
+            self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def connection_lost(self, exc) -> None:
+        self._cancel_timers()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._done:
+            return
+        if not self._in_head:
+            self._feed(data)
+        elif len(data) <= self._head_room:
+            self._head_room -= len(data)
+            self._feed(data)
+        else:
+            # Feed what fits: if the head ends within it, the rest is body (or the next request).
+            room, self._head_room = self._head_room, 0
+            view = memoryview(data)
+            self._feed(view[:room])
+            if self._done:
+                return
+            if self._in_head:
+                self._refuse_head(f"over {self.max_head} bytes")
+                return
+            self._feed(view[room:])
+        if self._done:
+            return
+        if self._in_head:
+            if self._head_begun and self._head_timer is None and self.header_timeout:
+                self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+        elif self._body_timer is None and self.body_timeout:
+            self._body_timer = self.loop.call_later(self.body_timeout, self._body_timed_out)
+
+    def _feed(self, data) -> None:
+        # uvicorn's data_received, but a parser stopped by _Refused (having answered) is no
+        # "invalid request", and malformed HTTP is the client's fault: INFO, not WARNING.
+        self._unset_keepalive_if_required()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+        except httptools.HttpParserError:
+            if not self._done:
+                self.logger.info("invalid HTTP request received: answered 400")
+                self.send_400_response("Invalid HTTP request received.")
+
+    # --- parser callbacks -------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._head_begun = True
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        headers = self.headers
+        if len(headers) > self.max_headers:
+            self._refuse_head(f"{len(headers)} headers, over {self.max_headers}")
+            raise _Refused
+        size = len(self.url) + sum(len(n) + len(v) + _HEADER_OVERHEAD for n, v in headers)
+        if size > self.max_head:
+            self._refuse_head(f"over {self.max_head} bytes")
+            raise _Refused
+        limit = self.max_connections
+        if limit is not None and (len(self.connections) > limit or len(self.tasks) >= limit):
+            self.logger.warning("connection limit reached (%d): answered 503", limit)
+            app, self.app = self.app, _overloaded
+            try:
+                super().on_headers_complete()
+            finally:
+                self.app = app
+            return
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_head = True
+        self._head_begun = False
+        self._head_room = self.max_head
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+        super().on_message_complete()
+
+    # --- the server's own answers -----------------------------------------------------------
+
+    def send_400_response(self, msg: str) -> None:
+        if self._done:  # a callback stopped the parser after answering
+            return
+        self._refuse(
+            400,
+            "The request is not valid HTTP/1.1",
+            "Send a well-formed HTTP/1.1 request.",
+            prefer="BadRequest",
+        )
+
+    def _refuse_head(self, why: str) -> None:
+        self._refuse(
+            431,
+            f"The request head (request line and headers) is too large: {why}",
+            f"Send at most {self.max_head} bytes of request line and headers, "
+            f"in at most {self.max_headers} headers.",
+        )
+
+    def _refuse(self, status: int, message: str, fix: str, *, prefer: str | None = None) -> None:
+        """Answer ``status`` in the envelope and close; or, with an answer still owed on this
+        connection (pipelining), just close after that answer."""
+        if self._done:
+            return
+        self._done = True
+        self._cancel_timers()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and not cycle.disconnected:
+            cycle.keep_alive = False  # uvicorn closes the connection after that answer
+            self.flow.pause_reading()
+            return
+        body, rid = envelope_bytes(status, message, fix, prefer=prefer)
+        self.logger.info("answered %d at the edge: %s", status, message)
+        transport = self.transport
+        transport.write(_answer(status, body, rid, self.server_state.default_headers))
+        if transport.can_write_eof():
+            transport.write_eof()
+            self.loop.call_later(LINGER_SECONDS, self._close_now)
+        else:
+            transport.close()
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self._in_head or self._done:
+            return
+        if not self._head_begun:  # a connection that never sent anything: just close it
+            self._done = True
+            self._close_now()
+            return
+        self._refuse(
+            408,
+            f"The request head did not arrive within {self.header_timeout:g} seconds",
+            "Send the request line and headers at once.",
+        )
+
+    def _body_timed_out(self) -> None:
+        self._body_timer = None
+        cycle = self.cycle
+        if self._in_head or self._done or cycle is None:
+            return
+        if not cycle.response_started:
+            # The application is waiting for the body: it hears of a disconnect, the client
+            # gets 408.
+            cycle.disconnected = True
+            cycle.message_event.set()
+            self._refuse(
+                408,
+                f"The request body did not arrive within {self.body_timeout:g} seconds",
+                "Send the body at once after the headers, at the length announced.",
+            )
+        else:  # answered already; the rest of the body is not worth waiting for
+            self._done = True
+            if cycle.response_complete:
+                self._close_now()
+            else:
+                cycle.keep_alive = False
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._head_timer, self._body_timer):
+            if timer is not None:
+                timer.cancel()
+        self._head_timer = self._body_timer = None
+
+    def _close_now(self) -> None:
+        transport = self.transport
+        if transport.is_closing():
+            return
+        if transport.get_write_buffer_size():  # a client that does not read: do not wait for it
+            transport.abort()
+        else:
+            transport.close()
+
+    # --- shutdown ---------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """SIGTERM: close what is idle or still arriving; let requests being answered finish."""
+        self._cancel_timers()
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete and not self._done:
+            if cycle.more_body and not cycle.response_started:
+                # Its body is still arriving: the application hears of a disconnect.
+                cycle.disconnected = True
+                cycle.message_event.set()
+            else:
+                cycle.keep_alive = False  # closed once its answer is sent
+                self._done = True
+                return
+        self._done = True
+        self._close_now()
+
+
+def uvicorn_config(settings: Settings) -> EdgeConfig:
+    return EdgeConfig(
+        "app.main:create_app",
+        factory=True,
+        edge_limits=EdgeLimits.from_settings(settings),
+        host=settings.host,
+        port=settings.port,
+        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        loop="uvloop",
+        http=EdgeProtocol,
+        ws="none",  # errcat has no WebSocket routes; an upgrade would bypass the limits above
+        access_log=False,  # the app's own JSON access log replaces uvicorn's (ACCESS_LOG=1)
+        log_config=None,  # create_app configures JSON logging in every worker
+        log_level=settings.log_level.lower(),
+        server_header=False,
+        timeout_keep_alive=settings.keepalive_timeout,  # type: ignore[arg-type]
+        timeout_graceful_shutdown=settings.graceful_shutdown,  # type: ignore[arg-type]
+    )
+
+
+def run(settings: Settings) -> None:
+    """Serve until SIGTERM/SIGINT, as ``uvicorn.run`` would with this config."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn_config(settings)
+    server = uvicorn.Server(config)
+    if config.workers > 1:
+        sock = config.bind_socket()
+        Multiprocess(config, sockets=[sock]).run()
+        return
+    server.run()
+    if not server.started:
+        sys.exit(3)  # uvicorn's STARTUP_FAILURE
