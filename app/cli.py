@@ -92,15 +92,9 @@ def _enabled(name: str) -> bool:
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    if _enabled("ERRCAT_MIGRATE"):
-        migrate(settings)
-    if _enabled("ERRCAT_SEED"):
-        try:
-            print(asyncio.run(seed(settings, DEFAULT_SEED_PATH)).describe(), file=sys.stderr)
-        except BreakingChangeError as exc:
-            # Keep serving the stored catalogue rather than crash-looping a replica; an operator
-            # accepts the change with `errcat seed --force`.
-            print(f"errcat: seed file not loaded, {exc}", file=sys.stderr)
+    from app.startup import prepare_database, uvicorn_proxy_kwargs
+
+    prepare_database(settings)  # migrate + seed, waiting for the database with backoff
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -113,6 +107,7 @@ def serve(settings: Settings) -> None:
         log_config=None,  # create_app configures JSON logging in every worker
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
+        **uvicorn_proxy_kwargs(settings),
     )
 
 

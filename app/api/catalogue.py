@@ -63,7 +63,7 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(503),
     )
     async def list_revisions() -> RevisionList:
-        async with store_access():
+        async with store_access(live.timeout, live):
             items = tuple(await store.list_revisions(live.engine))
         return RevisionList(items=items, total=len(items))
 
@@ -81,7 +81,7 @@ def build_router(live: LiveCatalogue) -> Router:
             int | None, QueryParameter(ge=1, le=2**31 - 1, description="Default: the newest")
         ] = None,
     ) -> CatalogueDiff:
-        async with store_access():
+        async with store_access(live.timeout, live):
             end = to if to is not None else await store.latest_revision(live.engine)
             old = await store.read_revision_document(live.engine, start)
             new = await store.read_revision_document(live.engine, end) if end else None

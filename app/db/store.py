@@ -39,9 +39,15 @@ from app.seeds import canonical_bytes, content_hash
 _SEED_LOCK_KEY = 0x45525243  # "ERRC"
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, timeout: float | None = None) -> AsyncEngine:
+    """An async engine; with ``timeout`` (seconds) every connect and statement is bounded by it.
+
+    The running service passes DB_TIMEOUT so that a stalled database fails a call within it
+    instead of hanging it; the command line (migrations, seeding under a lock) does not.
+    """
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # aiosqlite's timeout is how long to wait for a lock another connection holds.
+        engine = create_async_engine(url, connect_args={"timeout": timeout or 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - runs per connection
@@ -61,7 +67,17 @@ def make_engine(url: str) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    if timeout is None:
+        return create_async_engine(url, pool_pre_ping=True)
+    connect_args = {
+        "timeout": timeout,  # establishing the connection
+        "command_timeout": timeout,  # each statement, client side
+        # and server side, so a query stuck in PostgreSQL does not hold on there either
+        "server_settings": {"statement_timeout": str(max(1, round(timeout * 1000)))},
+    }
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_timeout=timeout, connect_args=connect_args
+    )
 
 
 @asynccontextmanager
