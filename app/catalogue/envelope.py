@@ -48,7 +48,7 @@ from app.catalogue.query import (
 Profile = Literal["strict", "lenient"]
 
 MAX_BATCH = 1000  # envelopes per batch request
-MAX_BATCH_BYTES = 262_144  # bytes of a batch body: bounds the work one request costs
+MAX_BATCH_BYTES = 131_072  # bytes of a batch body: bounds the work one request costs
 # A batch's answer is bounded too: at most this many findings per envelope, and this many in
 # all; what is cut is counted in `omitted` and the envelopes concerned listed in `truncated`.
 MAX_BATCH_ITEM_FINDINGS = 10

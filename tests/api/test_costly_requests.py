@@ -96,7 +96,7 @@ def test_a_batch_answer_is_bounded(client):
             **{f"extra{i}": i for i in range(30)},
         }
     }
-    items = 500
+    items = 250
     body = msgspec.json.encode([noisy] * items)
     assert len(body) < MAX_BATCH_BYTES
     response = client.post(
