@@ -89,8 +89,7 @@ class LiveCatalogue:
     async def check_database(self) -> None:
         """A cheap round trip (SELECT 1) bounded by the timeout; updates the state only."""
         try:
-            async with asyncio.timeout(self.timeout):
-                await store.ping(self.engine)
+            await store.bounded(store.ping(self.engine), self.timeout)
         except Exception as exc:
             self.record_database(exc)
         else:
@@ -114,14 +113,14 @@ class LiveCatalogue:
     async def reload(self) -> bool:
         """Load the newest revision if it differs from the one served; True when swapped."""
         try:
-            async with asyncio.timeout(self.timeout):
-                latest = await store.latest_revision(self.engine)
+            latest = await store.bounded(store.latest_revision(self.engine), self.timeout)
             current = self._snapshot
             if latest is None or (current is not None and current.version.revision == latest):
                 self.record_database(None)
                 return False
-            async with asyncio.timeout(self.timeout * FULL_READ_FACTOR):
-                found = await store.read_catalogue(self.engine)
+            found = await store.bounded(
+                store.read_catalogue(self.engine), self.timeout * FULL_READ_FACTOR
+            )
         except store.InconsistentRead:
             self.record_database(None)
             raise

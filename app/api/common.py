@@ -65,7 +65,9 @@ async def store_access(
     in the envelope when the store is away or does not answer in time. With ``live``, the
     outcome also updates the database state /ready and /metrics report."""
     try:
-        async with asyncio.timeout(timeout):
+        # A guard: the calls inside are bounded themselves (store.bounded), since a cancelled
+        # database call can take a while to let go.
+        async with asyncio.timeout(timeout * 2):
             yield
     except (DBAPIError, PoolTimeout, OSError, TimeoutError) as exc:
         if live is not None:

@@ -8,9 +8,12 @@ the revision check happens under that lock, so two seeders cannot both write the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import msgspec
 from sqlalchemy import delete, event, func, insert, select, text
@@ -34,6 +37,8 @@ from app.db.tables import (
     SectionRow,
 )
 from app.seeds import canonical_bytes, content_hash
+
+T = TypeVar("T")
 
 # Any constant shared by every errcat process: the key of the seeding advisory lock.
 _SEED_LOCK_KEY = 0x45525243  # "ERRC"
@@ -78,6 +83,32 @@ def make_engine(url: str, timeout: float | None = None) -> AsyncEngine:
     return create_async_engine(
         url, pool_pre_ping=True, pool_timeout=timeout, connect_args=connect_args
     )
+
+
+async def bounded(work: Awaitable[T], timeout: float) -> T:
+    """``await work``, or TimeoutError after ``timeout`` seconds, whatever the driver does.
+
+    ``asyncio.timeout`` alone can take longer: it cancels the work, then waits for the
+    cancelled work's own clean-up (closing a connection to a stalled server), which can wait in
+    turn. Here the work runs as a task that is cancelled and left to finish its clean-up in the
+    background (itself bounded by the engine's timeouts) while the caller gets its answer.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        task.add_done_callback(_consume)
+        raise TimeoutError
+    return task.result()
+
+
+def _consume(task: asyncio.Future) -> None:
+    with contextlib.suppress(BaseException):
+        task.exception()  # retrieved: no "exception was never retrieved" warning
 
 
 @asynccontextmanager
