@@ -11,6 +11,10 @@ X-Forwarded-For when the peer is a proxy named in FORWARDED_ALLOW_IPS.
 Every limited answer carries ``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset``
 and ``RateLimit-Policy``; a 429 is the catalogue's envelope (10429 HTTP_TooManyRequests) with
 ``Retry-After``.
+
+Not Litestar's RateLimitMiddleware: it runs after routing (so 404 and 405 answers were never
+limited), reads then writes each counter under a per-process lock (two replicas sharing a store
+could both let a request through) and leaves expired keys of the memory store in place.
 """
 
 from __future__ import annotations
