@@ -92,17 +92,10 @@ def _enabled(name: str) -> bool:
 
 
 def serve(settings: Settings) -> None:
-    if _enabled("ERRCAT_MIGRATE"):
-        migrate(settings)
-    if _enabled("ERRCAT_SEED"):
-        try:
-            print(asyncio.run(seed(settings, DEFAULT_SEED_PATH)).describe(), file=sys.stderr)
-        except BreakingChangeError as exc:
-            # Keep serving the stored catalogue rather than crash-looping a replica; an operator
-            # accepts the change with `errcat seed --force`.
-            print(f"errcat: seed file not loaded, {exc}", file=sys.stderr)
     from app.server import run
+    from app.startup import prepare_database
 
+    prepare_database(settings)  # migrate + seed, waiting for the database with backoff
     run(settings)
 
 

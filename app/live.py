@@ -4,6 +4,10 @@ Requests read ``live.snapshot`` (one attribute read, no lock: the swap is a sing
 A background task asks the database for its newest revision every ``reload_interval`` seconds
 and, when it differs, builds the new Snapshot completely before swapping it in, so requests keep
 answering from the old one meanwhile.
+
+Every database call here is bounded by ``timeout`` (DB_TIMEOUT): a stalled database costs the
+loop one warning line and a later retry, never a hang. The loop also tracks the database's
+state (``ok``, ``unreachable``, ``stalled``) for /ready, /metrics and the logs.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,16 +27,73 @@ from app.db import store
 log = logging.getLogger("errcat")
 
 FIRST_LOAD_RETRY = 5.0  # seconds between attempts at a first load when reloads are off
+# Reading a whole catalogue is several statements: it gets this many DB_TIMEOUTs in all.
+FULL_READ_FACTOR = 5
+
+
+def is_stall(exc: BaseException) -> bool:
+    """True when the database did not answer in time (as opposed to refusing or failing)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        name = type(seen).__name__
+        if isinstance(seen, TimeoutError) or "Timeout" in name or "QueryCanceled" in name:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class LiveCatalogue:
-    def __init__(self, engine: AsyncEngine, reload_interval: float) -> None:
+    def __init__(self, engine: AsyncEngine, reload_interval: float, timeout: float = 2.0) -> None:
         self.engine = engine
         self.reload_interval = reload_interval
+        self.timeout = timeout
         self._snapshot: Snapshot | None = None
         self.reloads = 0
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
+        # The database as last seen: "unknown" until the first call, then "ok",
+        # "unreachable" or "stalled"; db_error is the failure's type name (never its text,
+        # which can name hosts or SQL, since /ready is public).
+        self.db_state = "unknown"
+        self.db_error: str | None = None
+        self.db_checked_at: str | None = None
+
+    def record_database(self, exc: BaseException | None) -> None:
+        """Note the outcome of a database call; log when the state changes."""
+        before = self.db_state
+        if exc is None:
+            self.db_state, self.db_error = "ok", None
+        else:
+            self.db_state = "stalled" if is_stall(exc) else "unreachable"
+            self.db_error = type(exc).__name__
+        self.db_checked_at = datetime.now(UTC).isoformat(timespec="seconds")
+        if self.db_state == before:
+            return
+        if self.db_state == "ok":
+            if before != "unknown":
+                log.info("database reachable again", extra={"database": "ok"})
+        elif self.db_state == "stalled":
+            log.warning(
+                "database stalled: no answer within DB_TIMEOUT=%ss (%s)",
+                self.timeout,
+                self.db_error,
+                extra={"database": "stalled"},
+            )
+        else:
+            log.warning(
+                "database unreachable: %s",
+                self.db_error,
+                extra={"database": "unreachable"},
+            )
+
+    async def check_database(self) -> None:
+        """A cheap round trip (SELECT 1) bounded by the timeout; updates the state only."""
+        try:
+            await store.bounded(store.ping(self.engine), self.timeout)
+        except Exception as exc:
+            self.record_database(exc)
+        else:
+            self.record_database(None)
 
     @property
     def loaded(self) -> Snapshot | None:
@@ -50,11 +112,22 @@ class LiveCatalogue:
 
     async def reload(self) -> bool:
         """Load the newest revision if it differs from the one served; True when swapped."""
-        latest = await store.latest_revision(self.engine)
-        current = self._snapshot
-        if latest is None or (current is not None and current.version.revision == latest):
-            return False
-        found = await store.read_catalogue(self.engine)
+        try:
+            latest = await store.bounded(store.latest_revision(self.engine), self.timeout)
+            current = self._snapshot
+            if latest is None or (current is not None and current.version.revision == latest):
+                self.record_database(None)
+                return False
+            found = await store.bounded(
+                store.read_catalogue(self.engine), self.timeout * FULL_READ_FACTOR
+            )
+        except store.InconsistentRead:
+            self.record_database(None)
+            raise
+        except Exception as exc:
+            self.record_database(exc)
+            raise
+        self.record_database(None)
         if found is None:
             return False
         doc, version = found
@@ -68,7 +141,7 @@ class LiveCatalogue:
             await self.reload()
         except Exception as exc:  # the service still starts; /ready says why it is not ready
             self.last_error = type(exc).__name__
-            log.error("catalogue not loaded at start-up: %s: %s", self.last_error, exc)
+            log.error("catalogue not loaded at start-up: %s: %s", self.last_error, _text(exc))
         if self.reload_interval > 0 or self._snapshot is None:
             self._task = asyncio.create_task(self._poll(), name="errcat-catalogue-reload")
 
@@ -82,7 +155,7 @@ class LiveCatalogue:
                 self.last_error = None
             except Exception as exc:  # keep serving the old snapshot; retry next round
                 self.last_error = type(exc).__name__
-                log.warning("catalogue reload failed: %s: %s", self.last_error, exc)
+                log.warning("catalogue reload failed: %s: %s", self.last_error, _text(exc))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -90,3 +163,10 @@ class LiveCatalogue:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.engine.dispose()
+
+
+def _text(exc: BaseException) -> str:
+    # A timeout's own text is empty: say which limit it was.
+    if isinstance(exc, TimeoutError) and not str(exc):
+        return "no answer within DB_TIMEOUT"
+    return str(exc)

@@ -10,7 +10,6 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.exceptions import InternalServerException
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
@@ -27,6 +26,7 @@ from app.observability import (
     build_metrics_router,
     configure_logging,
 )
+from app.ratelimit import RateLimiter
 from app.settings import Settings
 
 API_VERSION = "0.1.0"
@@ -35,7 +35,12 @@ API_VERSION = "0.1.0"
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
-    live = LiveCatalogue(make_engine(settings.database_url), settings.reload_interval)
+    live = LiveCatalogue(
+        make_engine(settings.database_url, settings.db_timeout),
+        settings.reload_interval,
+        settings.db_timeout,
+    )
+    limiter: list[RateLimiter] = []  # set below, once the handler it wraps exists
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -47,15 +52,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             await live.stop()
+            for each in limiter:
+                await each.counter.close()
 
     handle_error = make_exception_handler(lambda: live.loaded)
     serve_catalogue(lambda: live.loaded)  # for the HTTP server's own answers (app.server)
     # Outermost first: the request id before anything can answer.
     middleware = [RequestIdMiddleware, DefineMiddleware(ConditionalGetMiddleware, live=live)]
-    if settings.rate_limit:
-        unit, count = settings.rate_limit
-        limit = RateLimitConfig(rate_limit=(unit, count), exclude=["/health", "/ready", "/metrics"])
-        middleware.append(limit.middleware)
     app = Litestar(
         route_handlers=[
             codes.build_router(live),
@@ -65,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             error_types.build_router(live),
             catalogue.build_router(live),
             health.build_router(live),
-            build_metrics_router(live),
+            build_metrics_router(live, settings.metrics_token),
             envelopes.build_router(live),
             decode_api.build_router(live),
         ],
@@ -92,8 +95,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Around routing itself, so that they see every request, unmatched ones too: HEAD is served
     # wherever GET is (Litestar would answer 405 before any middleware), and metrics and the
-    # access log record 404s and 405s as well.
+    # access log record 404s and 405s as well, and the rate limit applies to them too.
     handler = app.asgi_handler
+    if settings.rate_limit:
+        limiter.append(
+            RateLimiter(
+                handler,
+                limit=settings.rate_limit,
+                current_snapshot=lambda: live.loaded,
+                redis_url=settings.redis_url,
+                prefix=settings.redis_prefix,
+            )
+        )
+        handler = limiter[0]
     if settings.metrics or settings.access_log:
         handler = RequestObserver(handler, metrics=settings.metrics, access_log=settings.access_log)
     # Outermost: nosniff on every answer; a client's hang-up noted (app.edge).

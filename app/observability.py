@@ -12,14 +12,16 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import logging.config
 import time
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 import msgspec
-from litestar import Response, Router, get
+from litestar import Request, Response, Router, get
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -33,7 +35,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from app.api.common import error_responses
-from app.api.errors import request_id
+from app.api.errors import CatalogueError, request_id
 from app.live import LiveCatalogue
 
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
@@ -91,6 +93,27 @@ LATENCY = Histogram(
 )
 
 
+# Label values stay bounded whatever clients send: methods outside this set count as "other",
+# statuses that are not standard HTTP statuses as "other" (routes are templates or "unmatched").
+KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+KNOWN_STATUSES = frozenset(int(s) for s in HTTPStatus)
+# Set by HeadAsGet on the GET scope it hands on, so a HEAD request is counted as HEAD.
+HEAD_MARK = "errcat.head"
+
+
+def method_label(scope: Scope) -> str:
+    if scope.get(HEAD_MARK):
+        return "HEAD"
+    method = scope["method"]
+    return method if method in KNOWN_METHODS else "other"
+
+
+def status_label(status: int) -> str:
+    return str(status) if status in KNOWN_STATUSES else "other"
+
+
 class RequestObserver:
     """Time each request once and feed it to the metrics, the access log, or both.
 
@@ -142,10 +165,10 @@ class RequestObserver:
     def _count(self, scope: Scope, status: int, elapsed: float) -> None:
         # Route templates (/codes/{code}), never raw paths: bounded label values. Routing sets
         # the template on the scope; requests that match no route share one label.
-        key = (scope["method"], scope.get("path_template", "unmatched"), status)
+        key = (method_label(scope), scope.get("path_template", "unmatched"), status)
         children = self._children.get(key)
         if children is None:
-            labels = (key[0], key[1], str(status))
+            labels = (key[0], key[1], status_label(status))
             children = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
             self._children[key] = children
         children[0].inc()
@@ -166,22 +189,49 @@ class CatalogueCollector(Collector):
             "errcat_catalogue_reloads", "Snapshots loaded by this process (start-up included)"
         )
         reloads.add_metric([], self.live.reloads)
-        yield from (revision, entries, reloads)
+        up = GaugeMetricFamily(
+            "errcat_database_up",
+            "1 when the database answered its last check (reload loop, /ready, a request), else 0",
+        )
+        up.add_metric([], 1 if self.live.db_state == "ok" else 0)
+        yield from (revision, entries, reloads, up)
 
 
-def build_metrics_router(live: LiveCatalogue) -> Router:
+# CONTENT_TYPE_LATEST already ends in "; charset=utf-8", which Litestar appends to any text/
+# media type a second time: give it the type without the charset.
+METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST.split("; charset")[0]
+
+
+def check_bearer(request: Request[Any, Any, Any], token: str) -> None:
+    """401 in the envelope unless ``Authorization: Bearer <token>`` (compared in constant time)."""
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        raise CatalogueError(
+            401,
+            "GET /metrics needs the operator's bearer token",
+            suggested_fix="Send Authorization: Bearer <METRICS_TOKEN>.",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+
+
+def build_metrics_router(live: LiveCatalogue, token: str | None = None) -> Router:
     catalogue_registry = CollectorRegistry(auto_describe=True)
     catalogue_registry.register(CatalogueCollector(live))
 
     @get(
         "/metrics",
         sync_to_thread=False,
-        media_type=CONTENT_TYPE_LATEST,
+        media_type=METRICS_MEDIA_TYPE,
         summary="Prometheus metrics, in the text exposition format",
-        responses=error_responses(),
+        description="With METRICS_TOKEN set, it needs `Authorization: Bearer <token>` (else 401).",
+        responses=error_responses(401),
     )
-    def metrics() -> Response[bytes]:
+    def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+        if token:
+            check_bearer(request, token)
         body = generate_latest(REGISTRY) + generate_latest(catalogue_registry)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
+        return Response(body, media_type=METRICS_MEDIA_TYPE)
 
     return Router(path="/", route_handlers=[metrics], tags=["operations"])

@@ -328,6 +328,17 @@ class EdgeProtocol(HttpToolsProtocol):
         self._close_now()
 
 
+def uvicorn_proxy_kwargs(settings: Settings) -> dict[str, Any]:
+    """uvicorn believes X-Forwarded-For only from the proxies FORWARDED_ALLOW_IPS names.
+
+    uvicorn's own default trusts 127.0.0.1, which lets any local client choose its address (and
+    so its rate-limit identity); errcat trusts nobody unless told.
+    """
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.forwarded_allow_ips)}
+
+
 def uvicorn_config(settings: Settings) -> EdgeConfig:
     return EdgeConfig(
         "app.main:create_app",
@@ -345,6 +356,7 @@ def uvicorn_config(settings: Settings) -> EdgeConfig:
         server_header=False,
         timeout_keep_alive=settings.keepalive_timeout,  # type: ignore[arg-type]
         timeout_graceful_shutdown=settings.graceful_shutdown,  # type: ignore[arg-type]
+        **uvicorn_proxy_kwargs(settings),
     )
 
 

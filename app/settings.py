@@ -65,6 +65,13 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _positive(env: dict[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value == 0:
+        raise SettingsError(f"{name}=0: must be more than 0 seconds")
+    return value
+
+
 _RATE_UNITS = ("second", "minute", "hour", "day")
 
 
@@ -107,6 +114,19 @@ class Settings:
     keepalive_timeout: float = 5.0
     max_connections: int = 1000
     graceful_shutdown: float = 5.0
+    # Upper bound, in seconds, on any one database call made for a request or the reload loop
+    # (connect, statement, the whole call); past it a request answers 503.
+    db_timeout: float = 2.0
+    # When set, GET /metrics asks for ``Authorization: Bearer <token>``.
+    metrics_token: str | None = None
+    # Rate-limit counters in Redis (shared by replicas) instead of each process's memory.
+    redis_url: str | None = None
+    # Prefix of errcat's keys in that Redis (replicas sharing a limit share the prefix).
+    redis_prefix: str = "errcat:"
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes (none by default).
+    forwarded_allow_ips: tuple[str, ...] = field(default_factory=tuple)
+    # Start-up: give up on the database after this many seconds of retrying (0: never).
+    startup_timeout: float = 0.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -130,4 +150,12 @@ class Settings:
             keepalive_timeout=_float(env, "KEEPALIVE_TIMEOUT", 5.0),
             max_connections=_int(env, "MAX_CONNECTIONS", 1000, 1, 1_000_000),
             graceful_shutdown=_float(env, "GRACEFUL_SHUTDOWN_SECONDS", 5.0),
+            db_timeout=_positive(env, "DB_TIMEOUT", 2.0),
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=env.get("REDIS_PREFIX") or "errcat:",
+            forwarded_allow_ips=tuple(
+                p.strip() for p in env.get("FORWARDED_ALLOW_IPS", "").split(",") if p.strip()
+            ),
+            startup_timeout=_float(env, "STARTUP_TIMEOUT", 0.0),
         )

@@ -1,4 +1,8 @@
-"""A loopback TCP proxy that a test can cut and restore, to play a database going away."""
+"""A loopback TCP proxy that a test can cut, pause and restore, to play a database going away.
+
+``cut`` plays a stopped server (connections refused and broken); ``pause`` a blackholed one
+(connections accepted, nothing forwarded either way, until ``resume``).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ class TcpProxy:
         self.port = self._listener.getsockname()[1]
         self._listener.listen(64)
         self._up = True
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -29,20 +35,25 @@ class TcpProxy:
             if not self._up:
                 client.close()
                 continue
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            threading.Thread(target=self._connect, args=(client,), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _connect(self, client: socket.socket) -> None:
+        self._flowing.wait()  # paused: the client's connection hangs, as with a blackhole
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            client.close()
+            return
+        upstream.settimeout(None)
+        with self._lock:
+            self._conns += [client, upstream]
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
+                self._flowing.wait()  # paused: hold the bytes until resumed
                 dst.sendall(data)
         except OSError:
             pass
@@ -64,6 +75,14 @@ class TcpProxy:
     def restore(self) -> None:
         self._up = True
 
+    def pause(self) -> None:
+        """Stall: keep every connection open but forward nothing, new connections included."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
+
     def close(self) -> None:
+        self._flowing.set()
         self.cut()
         self._listener.close()

@@ -12,7 +12,7 @@ from app.api.errors import CatalogueError
 from app.api.schemas import CatalogueCounts, CatalogueInfo, RevisionList
 from app.catalogue.diff import CatalogueDiff, diff_catalogues
 from app.catalogue.integrity import IntegrityReport, integrity_report
-from app.catalogue.model import Snapshot
+from app.catalogue.model import CatalogueDocument, Snapshot
 from app.db import store
 from app.live import LiveCatalogue
 
@@ -63,8 +63,8 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(503),
     )
     async def list_revisions() -> RevisionList:
-        async with store_access():
-            items = tuple(await store.list_revisions(live.engine))
+        async with store_access(live.timeout, live):
+            items = tuple(await store.bounded(store.list_revisions(live.engine), live.timeout))
         return RevisionList(items=items, total=len(items))
 
     @get(
@@ -81,10 +81,14 @@ def build_router(live: LiveCatalogue) -> Router:
             int | None, QueryParameter(ge=1, le=2**31 - 1, description="Default: the newest")
         ] = None,
     ) -> CatalogueDiff:
-        async with store_access():
+        async def read() -> tuple[int | None, CatalogueDocument | None, CatalogueDocument | None]:
             end = to if to is not None else await store.latest_revision(live.engine)
             old = await store.read_revision_document(live.engine, start)
             new = await store.read_revision_document(live.engine, end) if end else None
+            return end, old, new
+
+        async with store_access(live.timeout, live):
+            end, old, new = await store.bounded(read(), live.timeout)
         if old is None or new is None:
             missing = start if old is None else end
             raise CatalogueError(

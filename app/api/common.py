@@ -7,16 +7,20 @@ import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
-from typing import Annotated, Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, TypeVar
 
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.api.errors import CatalogueError, ErrorEnvelope
 from app.catalogue.model import Snapshot
 from app.catalogue.query import FilterError
+
+if TYPE_CHECKING:
+    from app.live import LiveCatalogue
 
 T = TypeVar("T")
 
@@ -56,18 +60,30 @@ def quote(value: str, limit: int = 40) -> str:
 
 
 @asynccontextmanager
-async def store_access(timeout: float = 2.0) -> AsyncIterator[None]:
-    """Database work on behalf of a request: a 503 in the envelope when the store is away."""
+async def store_access(
+    timeout: float = 2.0, live: LiveCatalogue | None = None
+) -> AsyncIterator[None]:
+    """Database work on behalf of a request, bounded by ``timeout`` seconds (DB_TIMEOUT): a 503
+    in the envelope when the store is away or does not answer in time. With ``live``, the
+    outcome also updates the database state /ready and /metrics report."""
     try:
-        async with asyncio.timeout(timeout):
+        # A guard: the calls inside are bounded themselves (store.bounded), since a cancelled
+        # database call can take a while to let go.
+        async with asyncio.timeout(timeout * 2):
             yield
-    except (DBAPIError, OSError, TimeoutError) as exc:
+    except (DBAPIError, PoolTimeout, OSError, TimeoutError) as exc:
+        if live is not None:
+            live.record_database(exc)
+        stalled = isinstance(exc, TimeoutError | PoolTimeout) or "Timeout" in type(exc).__name__
+        reason = f"no answer within {timeout:g} s" if stalled else type(exc).__name__
         raise CatalogueError(
             503,
-            f"Database unavailable: {type(exc).__name__}",
+            f"Database unavailable: {reason}",
             suggested_fix="Retry shortly; check DATABASE_URL and that the database is up.",
             prefer="ServiceUnavailable",
         ) from exc
+    if live is not None:
+        live.record_database(None)
 
 
 def raise_filter_error(exc: FilterError) -> NoReturn:
@@ -83,6 +99,7 @@ def raise_filter_error(exc: FilterError) -> NoReturn:
 # unit test checks them against query.http_error_identity on the seeded catalogue.
 EXAMPLE_IDENTITIES: dict[int, tuple[int, str]] = {
     400: (10400, "HTTP_BadRequest"),
+    401: (10401, "HTTP_Unauthorized"),
     404: (10424, "HTTP_ResourceNotFound"),
     405: (10405, "HTTP_MethodNotAllowed"),
     413: (10413, "HTTP_RequestEntityTooLarge"),

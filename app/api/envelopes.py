@@ -27,6 +27,9 @@ from app.api.common import error_responses
 from app.api.errors import CatalogueError
 from app.catalogue.envelope import (
     MAX_BATCH,
+    MAX_BATCH_BYTES,
+    MAX_BATCH_FINDINGS,
+    MAX_BATCH_ITEM_FINDINGS,
     BatchReport,
     BodyError,
     EnvelopeReport,
@@ -65,9 +68,9 @@ def _is_json(media_type: str) -> bool:
     )
 
 
-async def read_json(request: Request[Any, Any, Any]) -> Any:
+async def read_json(request: Request[Any, Any, Any], max_bytes: int | None = None) -> Any:
     """The body decoded to plain values, or a CatalogueError: 415 (not sent as JSON), 413 (over
-    the app's body limit) or 400 (empty, not JSON, nested too deeply)."""
+    the app's body limit, or over ``max_bytes``) or 400 (empty, not JSON, nested too deeply)."""
     media_type = request.content_type[0].lower()
     if not _is_json(media_type):
         sent = (
@@ -94,6 +97,13 @@ async def read_json(request: Request[Any, Any, Any]) -> Any:
             errors=[f"body: more than {limit} bytes"],
             suggested_fix="Send one envelope as received, or split a batch into smaller ones.",
         ) from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise CatalogueError(
+            413,
+            f"A batch body holds at most {max_bytes} bytes, this one {len(raw)}",
+            errors=[f"body: {len(raw)} bytes, the batch limit is {max_bytes}"],
+            suggested_fix="Split the batch into smaller requests.",
+        )
     try:
         return decode_json(raw)
     except BodyError as exc:
@@ -193,21 +203,25 @@ def build_router(live: LiveCatalogue) -> Router:
         status_code=200,
         summary="Check many error envelopes: one report each, in order, with totals",
         description=(
-            f"The body is a JSON array of at most {MAX_BATCH} envelopes; each element gets the "
-            "report POST /validate-envelope would give it (without `http_status`)."
+            f"The body is a JSON array of at most {MAX_BATCH} envelopes and {MAX_BATCH_BYTES} "
+            "bytes (413 beyond); each element gets the report POST /validate-envelope would "
+            "give it (without `http_status`). The answer lists at most "
+            f"{MAX_BATCH_ITEM_FINDINGS} findings per envelope and {MAX_BATCH_FINDINGS} in all "
+            "(errors first); `truncated` lists the envelopes whose findings were cut and "
+            "`omitted` counts the findings left out. `valid` and the totals count everything."
         ),
         responses=error_responses(400, 413, 415),
         operation_class=_documented_body(
             Schema(type=OpenAPIType.ARRAY, items=ANY_ENVELOPE, max_items=MAX_BATCH),
             [_EXAMPLE],
-            f"A JSON array of at most {MAX_BATCH} error envelopes",
+            f"A JSON array of at most {MAX_BATCH} error envelopes ({MAX_BATCH_BYTES} bytes)",
         ),
     )
     async def validate_many(
         request: Request[Any, Any, Any],
         profile: ProfileParam = "lenient",
     ) -> BatchReport:
-        values = await read_json(request)
+        values = await read_json(request, max_bytes=MAX_BATCH_BYTES)
         try:
             items = batch_items(values)
         except BodyError as exc:

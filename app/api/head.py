@@ -23,5 +23,6 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        # The headers (Content-Length included) stay those of the GET answer, as HEAD requires.
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        # The headers (Content-Length included) stay those of the GET answer, as HEAD requires;
+        # the mark lets the metrics count it as the HEAD it was (app.observability).
+        await self.app({**scope, "method": "GET", "errcat.head": True}, receive, headers_only)

@@ -26,12 +26,6 @@ class Health(msgspec.Struct, frozen=True):
     status: str
 
 
-class Readiness(msgspec.Struct, frozen=True):
-    status: str
-    database: str
-    catalogue: CatalogueVersion | None
-
-
 class StatusCount(msgspec.Struct, frozen=True):
     status: int
     phrase: str

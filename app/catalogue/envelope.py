@@ -48,6 +48,11 @@ from app.catalogue.query import (
 Profile = Literal["strict", "lenient"]
 
 MAX_BATCH = 1000  # envelopes per batch request
+MAX_BATCH_BYTES = 131_072  # bytes of a batch body: bounds the work one request costs
+# A batch's answer is bounded too: at most this many findings per envelope, and this many in
+# all; what is cut is counted in `omitted` and the envelopes concerned listed in `truncated`.
+MAX_BATCH_ITEM_FINDINGS = 10
+MAX_BATCH_FINDINGS = 2000
 QUOTE_LIMIT = 60  # characters of a user value quoted in a message
 # Findings per collection (bad `errors` elements, unknown members) before one summary finding:
 # keeps a report's size proportionate however many bad items a body holds.
@@ -153,12 +158,20 @@ class EnvelopeReport(msgspec.Struct, frozen=True):
 
 
 class BatchReport(msgspec.Struct, frozen=True):
-    """One report per envelope of a batch, in the batch's order, with totals."""
+    """One report per envelope of a batch, in the batch's order, with totals.
+
+    The findings listed are capped (MAX_BATCH_ITEM_FINDINGS per envelope, MAX_BATCH_FINDINGS in
+    all, errors before warnings); ``valid`` and the totals always count every finding.
+    ``truncated`` lists the (0-based) positions of the envelopes whose findings were cut and
+    ``omitted`` how many findings were left out in all.
+    """
 
     items: tuple[EnvelopeReport, ...]
     total: int
     valid: int
     invalid: int
+    truncated: tuple[int, ...] = ()
+    omitted: int = 0
 
 
 class BodyError(ValueError):
@@ -726,6 +739,28 @@ def validate_envelope(
 def validate_batch(
     snap: Snapshot, values: list[Any], *, profile: Profile = "lenient"
 ) -> BatchReport:
-    reports = tuple(validate_envelope(snap, v, profile=profile) for v in values)
+    reports: list[EnvelopeReport] = []
+    truncated: list[int] = []
+    budget = MAX_BATCH_FINDINGS
+    omitted = 0
+    for i, value in enumerate(values):
+        report = validate_envelope(snap, value, profile=profile)
+        found = len(report.errors) + len(report.warnings)
+        keep = min(found, MAX_BATCH_ITEM_FINDINGS, budget)
+        if keep < found:
+            errors = report.errors[:keep]
+            warnings = report.warnings[: keep - len(errors)]
+            report = msgspec.structs.replace(report, errors=errors, warnings=warnings)
+            truncated.append(i)
+            omitted += found - keep
+        budget -= keep
+        reports.append(report)
     valid = sum(r.valid for r in reports)
-    return BatchReport(items=reports, total=len(reports), valid=valid, invalid=len(reports) - valid)
+    return BatchReport(
+        items=tuple(reports),
+        total=len(reports),
+        valid=valid,
+        invalid=len(reports) - valid,
+        truncated=tuple(truncated),
+        omitted=omitted,
+    )

@@ -8,9 +8,12 @@ the revision check happens under that lock, so two seeders cannot both write the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import msgspec
 from sqlalchemy import delete, event, func, insert, select, text
@@ -35,13 +38,21 @@ from app.db.tables import (
 )
 from app.seeds import canonical_bytes, content_hash
 
+T = TypeVar("T")
+
 # Any constant shared by every errcat process: the key of the seeding advisory lock.
 _SEED_LOCK_KEY = 0x45525243  # "ERRC"
 
 
-def make_engine(url: str) -> AsyncEngine:
+def make_engine(url: str, timeout: float | None = None) -> AsyncEngine:
+    """An async engine; with ``timeout`` (seconds) every connect and statement is bounded by it.
+
+    The running service passes DB_TIMEOUT so that a stalled database fails a call within it
+    instead of hanging it; the command line (migrations, seeding under a lock) does not.
+    """
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # aiosqlite's timeout is how long to wait for a lock another connection holds.
+        engine = create_async_engine(url, connect_args={"timeout": timeout or 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - runs per connection
@@ -61,7 +72,43 @@ def make_engine(url: str) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    if timeout is None:
+        return create_async_engine(url, pool_pre_ping=True)
+    connect_args = {
+        "timeout": timeout,  # establishing the connection
+        "command_timeout": timeout,  # each statement, client side
+        # and server side, so a query stuck in PostgreSQL does not hold on there either
+        "server_settings": {"statement_timeout": str(max(1, round(timeout * 1000)))},
+    }
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_timeout=timeout, connect_args=connect_args
+    )
+
+
+async def bounded(work: Awaitable[T], timeout: float) -> T:
+    """``await work``, or TimeoutError after ``timeout`` seconds, whatever the driver does.
+
+    ``asyncio.timeout`` alone can take longer: it cancels the work, then waits for the
+    cancelled work's own clean-up (closing a connection to a stalled server), which can wait in
+    turn. Here the work runs as a task that is cancelled and left to finish its clean-up in the
+    background (itself bounded by the engine's timeouts) while the caller gets its answer.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        task.add_done_callback(_consume)
+        raise TimeoutError
+    return task.result()
+
+
+def _consume(task: asyncio.Future) -> None:
+    with contextlib.suppress(BaseException):
+        task.exception()  # retrieved: no "exception was never retrieved" warning
 
 
 @asynccontextmanager

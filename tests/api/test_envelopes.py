@@ -223,7 +223,14 @@ def test_batch_profile(client):
 
 
 def test_empty_batch(client):
-    assert client.post(BATCH, json=[]).json() == {"items": [], "total": 0, "valid": 0, "invalid": 0}
+    assert client.post(BATCH, json=[]).json() == {
+        "items": [],
+        "total": 0,
+        "valid": 0,
+        "invalid": 0,
+        "truncated": [],
+        "omitted": 0,
+    }
 
 
 def test_batch_too_large_is_a_400(client):
