@@ -34,7 +34,8 @@ class HeadAsGet:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] == "GET":
+            # A GET answered 405 has no GET in its Allow, so nothing to add: the hot path is bare.
             await self.app(scope, receive, send)
             return
 
@@ -48,10 +49,10 @@ class HeadAsGet:
             return
 
         async def headers_only(message: Message) -> None:
-            _add_head_to_405(message)
             if message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
 
         # The headers (Content-Length included) stay those of the GET answer, as HEAD requires.
+        # (A HEAD answered 405 is a GET answered 405: its Allow has no GET, hence no HEAD.)
         await self.app({**scope, "method": "GET"}, receive, headers_only)
