@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         await live.start()
         # Start-up objects (the snapshot above all) live as long as the process: moving them out
-        # of the collector's generations keeps GC pauses off the request path (FACTS.md).
+        # of the collector's generations keeps GC pauses off the request path (docs/performance.md).
         gc.freeze()
         try:
             yield

@@ -5,7 +5,7 @@
 Needs `wrk` (Debian: apt-get install wrk). Each server runs on core 0 (uvicorn, uvloop,
 httptools, one worker, no access log), wrk on core 1, against loopback only. Servers:
 - ``bare``: a minimal Litestar app answering one msgspec Struct from a dict: the stack's floor
-  (FACTS.md measured 21.8k req/s for this shape on our machines);
+  (21.8k req/s for this shape on the development VM, see docs/performance.md);
 - ``errcat``: the real app (request ids, metrics, conditional GETs) on a seeded SQLite file;
 - ``errcat-lean``: the real app with METRICS=0 (no Prometheus middleware), to price metrics.
 Numbers are printed, never asserted: timings do not belong in pass/fail tests.

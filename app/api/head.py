@@ -1,7 +1,9 @@
 """HEAD for every GET route (RFC 9110: wherever GET works): run GET, send no body.
 
 Litestar routes HEAD only to handlers declared for it, and answers 405 before any middleware
-runs, so this wraps the application's ASGI handler itself (see ``main.create_app``).
+runs, so this wraps the application's ASGI handler itself (see ``main.create_app``). For the
+same reason Litestar's 405 answers list only the declared methods in ``Allow``; since HEAD is
+served wherever GET is, ``Allow`` names HEAD wherever it names GET.
 """
 
 from __future__ import annotations
@@ -9,13 +11,41 @@ from __future__ import annotations
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
+def allow_with_head(value: bytes) -> bytes:
+    """``OPTIONS, GET`` -> ``OPTIONS, GET, HEAD``: HEAD right after GET, when GET is allowed."""
+    methods = [m.strip() for m in value.split(b",") if m.strip()]
+    upper = [m.upper() for m in methods]
+    if b"GET" not in upper or b"HEAD" in upper:
+        return value
+    methods.insert(upper.index(b"GET") + 1, b"HEAD")
+    return b", ".join(methods)
+
+
+def _add_head_to_405(message: Message) -> None:
+    if message["type"] == "http.response.start" and message["status"] == 405:
+        message["headers"] = [
+            (k, allow_with_head(v) if k.lower() == b"allow" else v)
+            for k, v in message.get("headers", ())
+        ]
+
+
 class HeadAsGet:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
+        if scope["type"] != "http" or scope["method"] == "GET":
+            # A GET answered 405 has no GET in its Allow, so nothing to add: the hot path is bare.
             await self.app(scope, receive, send)
+            return
+
+        if scope["method"] != "HEAD":
+
+            async def allow_head(message: Message) -> None:
+                _add_head_to_405(message)
+                await send(message)
+
+            await self.app(scope, receive, allow_head)
             return
 
         async def headers_only(message: Message) -> None:
@@ -23,6 +53,7 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        # The headers (Content-Length included) stay those of the GET answer, as HEAD requires;
-        # the mark lets the metrics count it as the HEAD it was (app.observability).
+        # The headers (Content-Length included) stay those of the GET answer, as HEAD requires
+        # (a HEAD answered 405 is a GET answered 405: its Allow has no GET, hence no HEAD); the
+        # mark lets the metrics count it as the HEAD it was (app.observability).
         await self.app({**scope, "method": "GET", "errcat.head": True}, receive, headers_only)

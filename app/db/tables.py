@@ -1,8 +1,12 @@
 """SQLAlchemy 2.0 typed tables: the store of record for the catalogue and its revisions.
 
-A code number is not unique on its own (the page lists some twice, in one section or in two),
-so an entry is keyed by a surrogate id and the constraint that rejects true duplicates is
-(section, code, name): the section already carries the namespace.
+Tables are named in the API's words (``services``, ``ranges``, ``codes``, ``revisions``), since
+dashboards read them directly; docs/database.md describes them for people who query them. The
+Python classes keep their older names (``SectionRow`` is the ``services`` table).
+
+A code number is not unique on its own (the page lists some twice, in one service or in two),
+so a row of ``codes`` is keyed by a surrogate id and the constraint that rejects true duplicates
+is (section_id, code, name): the service already carries the namespace.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ class Base(DeclarativeBase):
 
 
 class RangeRow(Base):
-    __tablename__ = "declared_ranges"
+    __tablename__ = "ranges"
     __table_args__ = (CheckConstraint("range_start <= range_end", name="ordered"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -48,8 +52,8 @@ class RangeRow(Base):
 
 
 class SectionRow(Base):
-    __tablename__ = "sections"
-    __table_args__ = (UniqueConstraint("namespace", "name", name="uq_sections_namespace_name"),)
+    __tablename__ = "services"
+    __table_args__ = (UniqueConstraint("namespace", "name", name="uq_services_namespace_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     position: Mapped[int] = mapped_column(Integer, unique=True)
@@ -61,15 +65,15 @@ class SectionRow(Base):
 
 
 class EntryRow(Base):
-    __tablename__ = "entries"
+    __tablename__ = "codes"
     __table_args__ = (
-        UniqueConstraint("section_id", "code", "name", name="uq_entries_section_code_name"),
+        UniqueConstraint("section_id", "code", "name", name="uq_codes_section_id_code_name"),
         CheckConstraint("status BETWEEN 100 AND 599", name="http_status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     section_id: Mapped[int] = mapped_column(
-        ForeignKey("sections.id", ondelete="CASCADE"), index=True
+        ForeignKey("services.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(Integer)
     code: Mapped[int] = mapped_column(Integer, index=True)
@@ -102,7 +106,7 @@ class EnvelopeFieldRow(Base):
 class RevisionRow(Base):
     """One seeding that changed the catalogue; ``document`` keeps it whole for diffs."""
 
-    __tablename__ = "catalogue_revisions"
+    __tablename__ = "revisions"
 
     revision: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     content_hash: Mapped[str] = mapped_column(String(64))
