@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from app.api import catalogue, codes, envelopes, error_types, health, ranges, services, statuses
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
+from app.api.exports import build_router as build_exports_router
 from app.api.head import HeadAsGet
 from app.db.store import make_engine
 from app.live import LiveCatalogue
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ranges.build_router(live),
             error_types.build_router(live),
             catalogue.build_router(live),
+            build_exports_router(live),
             health.build_router(live),
             build_metrics_router(live),
             envelopes.build_router(live),
