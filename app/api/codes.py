@@ -1,4 +1,4 @@
-"""GET /codes and GET /codes/{code}: entries by number, and filtered listings."""
+"""GET /codes, GET /codes/{code}, POST /codes/lookup: entries by number, filtered listings."""
 
 from __future__ import annotations
 
