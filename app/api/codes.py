@@ -96,14 +96,14 @@ def _is_json(media_type: str) -> bool:
 
 def _parse_codes(raw: list[str]) -> frozenset[int] | None:
     """``?code=`` values (repeatable): None when none is given (empty ones filter nothing)."""
-    given = [value for value in raw if value.strip()]
-    if len(given) > MAX_BULK:
+    if len(raw) > MAX_BULK:
         raise CatalogueError(
             400,
-            f"At most {MAX_BULK} code parameters; the request has {len(given)}",
-            errors=[f"code: {len(given)} values, at most {MAX_BULK}"],
+            f"At most {MAX_BULK} code parameters; the request has {len(raw)}",
+            errors=[f"code: {len(raw)} values, at most {MAX_BULK}"],
             suggested_fix=f"POST /codes/lookup takes up to {MAX_BULK} codes in a JSON body.",
         )
+    given = [value for value in raw if value.strip()]
     return frozenset(parse_int(value, "code") for value in given) if given else None
 
 
@@ -191,7 +191,12 @@ def build_router(live: LiveCatalogue) -> Router:
             list[str] | None,
             QueryParameter(
                 description=f"Code numbers to keep, repeatable (at most {MAX_BULK}): "
-                "?code=1205&code=1800"
+                "?code=1205&code=1800",
+                # Applies to the array: each value is what parse_int accepts (empty: ignored).
+                schema_extra={
+                    "items": {"type": "string", "pattern": r"^\s*([+-]?[0-9]{1,18})?\s*$"},
+                    "maxItems": MAX_BULK,
+                },
             ),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
