@@ -2,6 +2,7 @@
 
 errcat migrate            alembic upgrade head on DATABASE_URL
 errcat seed [FILE]        load the seed file in one transaction (idempotent)
+errcat export --format F  the stored catalogue as json, md, csv, python or typescript
 errcat serve              migrate + seed (unless ERRCAT_MIGRATE=0 / ERRCAT_SEED=0), then serve
 errcat transcribe PAGE    rewrite seeds/catalogue.json from the vendor's page
 errcat decode [--lines]   decode error bodies from standard input (docs/decode.md)
@@ -20,6 +21,7 @@ from alembic import command
 from alembic.config import Config
 
 from app.catalogue.diff import diff_catalogues, render_diff
+from app.catalogue.export import EXPORT_FORMATS, render_export
 from app.catalogue.integrity import integrity_report
 from app.catalogue.model import CatalogueVersion
 from app.catalogue.query import build_snapshot
@@ -73,6 +75,13 @@ async def _report(settings: Settings, as_json: bool) -> tuple[str, bool]:
     return "\n".join(lines), report.ok
 
 
+async def _export(settings: Settings, fmt: str) -> bytes:
+    found = await _with_engine(settings, store.read_catalogue)
+    if found is None:
+        raise CommandError("the database holds no catalogue yet: run errcat seed")
+    return render_export(build_snapshot(*found), fmt)
+
+
 async def _changes(settings: Settings, start: int, end: int | None) -> str:
     async def work(engine):
         latest = await store.latest_revision(engine)
@@ -114,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     p_changes = sub.add_parser("changes", help="what changed between two revisions")
     p_changes.add_argument("--from", dest="start", type=int, required=True)
     p_changes.add_argument("--to", dest="end", type=int, default=None)
+    p_export = sub.add_parser("export", help="the stored catalogue as JSON, Markdown, CSV ...")
+    p_export.add_argument("--format", dest="fmt", choices=EXPORT_FORMATS, required=True)
+    p_export.add_argument("--out", type=Path, default=None, help="a file (default: stdout)")
     sub.add_parser("serve", help="migrate, seed and serve the API")
     p_dec = sub.add_parser("decode", help="decode an error body from standard input")
     p_dec.add_argument("--lines", action="store_true", help="one body per line, a report each")
@@ -146,6 +158,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{v.revision}\t{v.content_hash[:12]}\t{v.loaded_at}")
         elif args.command == "changes":
             print(asyncio.run(_changes(settings, args.start, args.end)))
+        elif args.command == "export":
+            data = asyncio.run(_export(settings, args.fmt))
+            if args.out is None:
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            else:
+                args.out.write_bytes(data)
+                print(f"wrote {args.out}", file=sys.stderr)
         elif args.command == "serve":
             serve(settings)
         elif args.command == "decode":

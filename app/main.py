@@ -17,6 +17,7 @@ from app.api import catalogue, codes, envelopes, error_types, health, ranges, se
 from app.api import decode as decode_api
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
+from app.api.exports import build_router as build_exports_router
 from app.api.head import HeadAsGet
 from app.db.store import make_engine
 from app.edge import EdgeHeaders, client_gone_handler, serve_catalogue
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ranges.build_router(live),
             error_types.build_router(live),
             catalogue.build_router(live),
+            build_exports_router(live),
             health.build_router(live),
             build_metrics_router(live, settings.metrics_token),
             envelopes.build_router(live),

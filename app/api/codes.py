@@ -1,10 +1,19 @@
-"""GET /codes and GET /codes/{code}: entries by number, and filtered listings."""
+"""GET /codes, GET /codes/{code}, POST /codes/lookup: entries by number, filtered listings."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from litestar import Router, get
+from litestar import Request, Router, get, post
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import PathParameter, QueryParameter
 
 from app.api.common import (
@@ -17,6 +26,15 @@ from app.api.common import (
 )
 from app.api.errors import CatalogueError
 from app.api.schemas import CodeLookup, EntryPage
+from app.catalogue.bulk import (
+    EXAMPLE_BODY,
+    MAX_BULK,
+    MAX_CODE,
+    BulkLookupResult,
+    bulk_lookup,
+    parse_bulk_request,
+)
+from app.catalogue.envelope import BodyError
 from app.catalogue.guidance import ACTIONS
 from app.catalogue.query import (
     FilterError,
@@ -29,6 +47,65 @@ from app.catalogue.query import (
 from app.live import LiveCatalogue
 
 MAX_LIMIT = 500
+
+
+@dataclass
+class _LookupOperation(Operation):
+    """POST /codes/lookup reads its body itself (strict integers, errors naming the index), so
+    Litestar cannot infer the request body for the OpenAPI document: this adds it."""
+
+    def __post_init__(self) -> None:
+        code = Schema(type=OpenAPIType.INTEGER, minimum=-MAX_CODE, maximum=MAX_CODE)
+        namespace = Schema(
+            one_of=[
+                Schema(type=OpenAPIType.STRING, enum=["platform", "thermos"]),
+                Schema(type=OpenAPIType.NULL),
+            ],
+            description="Narrow every lookup to one namespace",
+        )
+        schema = Schema(
+            type=OpenAPIType.OBJECT,
+            title="BulkLookupRequest",
+            required=["codes"],
+            additional_properties=False,
+            properties={
+                "codes": Schema(
+                    type=OpenAPIType.ARRAY,
+                    items=code,
+                    max_items=MAX_BULK,
+                    description="JSON integers (not strings), answered in this order",
+                ),
+                "namespace": namespace,
+            },
+        )
+        self.request_body = RequestBody(
+            required=True,
+            description=f"The numbers to look up: at most {MAX_BULK}",
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=schema, examples={"lookup": Example(value=EXAMPLE_BODY)}
+                )
+            },
+        )
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _parse_codes(raw: list[str]) -> frozenset[int] | None:
+    """``?code=`` values (repeatable): None when none is given (empty ones filter nothing)."""
+    if len(raw) > MAX_BULK:
+        raise CatalogueError(
+            400,
+            f"At most {MAX_BULK} code parameters; the request has {len(raw)}",
+            errors=[f"code: {len(raw)} values, at most {MAX_BULK}"],
+            suggested_fix=f"POST /codes/lookup takes up to {MAX_BULK} codes in a JSON body.",
+        )
+    given = [value for value in raw if value.strip()]
+    return frozenset(parse_int(value, "code") for value in given) if given else None
 
 
 def build_router(live: LiveCatalogue) -> Router:
@@ -87,14 +164,15 @@ def build_router(live: LiveCatalogue) -> Router:
         summary="List entries, filtered and paginated",
         description=(
             "Filters combine. `status` takes an exact status (404) or a class (4xx); `q` "
-            "searches name, description and service, ignoring case; "
-            "`action` and `retryable` select by guidance (docs/guidance.md). Sorted by code, "
-            "then service. One rule for every filter: a well-formed value that matches nothing "
-            "(an unknown service, name or slug, a status no entry has) answers 200 with no items; "
-            "a malformed value answers 400: a status that is not 100-599 or a class 1xx-5xx "
-            "(ASCII digits only), text over 200 characters or with control characters, a "
-            "namespace other than platform or thermos, an action outside the vocabulary, a "
-            "limit or offset out of range. An empty value filters nothing."
+            "searches name, description and service, ignoring case; `code` (repeatable: "
+            "`?code=1205&code=1800`) keeps exactly those numbers; `action` and `retryable` "
+            "select by guidance (docs/guidance.md). Sorted by code, then service. One rule for "
+            "every filter: a well-formed value that matches nothing (an unknown service, name or "
+            "slug, a status no entry has) answers 200 with no items; a malformed value answers "
+            "400: a status that is not 100-599 or a class 1xx-5xx (ASCII digits only), text over "
+            "200 characters or with control characters, a namespace other than platform or "
+            "thermos, an action outside the vocabulary, a limit or offset out of range. An empty "
+            "value filters nothing."
         ),
         responses=error_responses(400),
     )
@@ -134,6 +212,18 @@ def build_router(live: LiveCatalogue) -> Router:
                 schema_extra={"enum": ["true", "false", "1", "0", ""]},
             ),
         ] = None,
+        code: Annotated[
+            list[str] | None,
+            QueryParameter(
+                description=f"Code numbers to keep, repeatable (at most {MAX_BULK}): "
+                "?code=1205&code=1800",
+                # Applies to the array: each value is what parse_int accepts (empty: ignored).
+                schema_extra={
+                    "items": {"type": "string", "pattern": r"^[ \t]*([+-]?[0-9]{1,18})?[ \t]*$"},
+                    "maxItems": MAX_BULK,
+                },
+            ),
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> EntryPage:
@@ -155,8 +245,42 @@ def build_router(live: LiveCatalogue) -> Router:
             )
         except FilterError as exc:
             raise_filter_error(exc)
+        wanted = _parse_codes(code or [])
+        if wanted is not None:
+            found = tuple(e for e in found if e.code in wanted)
         return EntryPage(
             items=found[offset : offset + limit], total=len(found), limit=limit, offset=offset
         )
 
-    return Router(path="/", route_handlers=[get_code, list_codes], tags=["codes"])
+    @post(
+        "/codes/lookup",
+        status_code=200,
+        summary="Look up many codes at once: each one's entries, or where it lies",
+        description=(
+            f'The body is {{"codes": [1205, 1810, 99999]}}: at most {MAX_BULK} JSON integers, '
+            "and optionally `namespace`. Answers one item per number, in request order: its "
+            "entries (both, for a number the page lists twice), `documented`, the declared "
+            "`ranges` containing it and, for an undocumented number in no range, the "
+            "`nearest_ranges`. A non-integer is a 400 naming its index."
+        ),
+        responses=error_responses(400, 413, 415),
+        operation_class=_LookupOperation,
+    )
+    async def lookup_codes(request: Request[Any, Any, Any]) -> BulkLookupResult:
+        media_type = request.content_type[0].lower()
+        if not _is_json(media_type):
+            raise CatalogueError(
+                415,
+                "The body must be sent as application/json",
+                errors=["header Content-Type: expected application/json"],
+                suggested_fix="Send the lookup with Content-Type: application/json.",
+            )
+        try:
+            body = parse_bulk_request(await request.body())
+        except BodyError as exc:
+            raise CatalogueError(
+                400, exc.message, errors=exc.errors, suggested_fix=exc.suggested_fix
+            ) from None
+        return bulk_lookup(live.snapshot, body.codes, body.namespace)
+
+    return Router(path="/", route_handlers=[get_code, list_codes, lookup_codes], tags=["codes"])
