@@ -17,6 +17,7 @@ from app.api import catalogue, codes, envelopes, error_types, health, ranges, se
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.head import HeadAsGet
+from app.api.response_cache import ResponseCache
 from app.db.store import make_engine
 from app.live import LiveCatalogue
 from app.observability import (
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # wherever GET is (Litestar would answer 405 before any middleware), and metrics and the
     # access log record 404s and 405s as well.
     handler = app.asgi_handler
+    if settings.response_cache:
+        handler = ResponseCache(handler, live)
     if settings.metrics or settings.access_log:
         handler = RequestObserver(handler, metrics=settings.metrics, access_log=settings.access_log)
     app.asgi_handler = HeadAsGet(handler)

@@ -93,6 +93,8 @@ class Settings:
     log_level: str = "INFO"
     access_log: bool = False
     metrics: bool = True
+    # Replay catalogue answers encoded once per snapshot, before routing (app.api.response_cache).
+    response_cache: bool = True
     # Per client address and process, e.g. ("minute", 600); None: no limit (the default, since
     # replicas behind a load balancer usually limit at the edge).
     rate_limit: tuple[str, int] | None = None
@@ -112,4 +114,6 @@ class Settings:
             access_log=env.get("ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"},
             rate_limit=_rate_limit(env.get("RATE_LIMIT", "")),
             metrics=env.get("METRICS", "1").lower() not in {"0", "false", "no", "off"},
+            response_cache=env.get("RESPONSE_CACHE", "1").lower()
+            not in {"0", "false", "no", "off"},
         )
