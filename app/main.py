@@ -87,7 +87,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # wherever GET is (Litestar would answer 405 before any middleware), and metrics and the
     # access log record 404s and 405s as well.
     handler = app.asgi_handler
-    if settings.response_cache:
+    # (Litestar's rate-limit middleware runs after routing: a replay would bypass it.)
+    if settings.response_cache and not settings.rate_limit:
         handler = ResponseCache(handler, live)
     if settings.metrics or settings.access_log:
         handler = RequestObserver(handler, metrics=settings.metrics, access_log=settings.access_log)
