@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test fuzz lint format bench clean
+.PHONY: run test fuzz lint format bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -39,8 +39,15 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The benchmark (needs wrk: apt-get install wrk); writes docs/benchmark.md and docs/benchmark.png.
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python scripts/bench.py
+
+# The same, a few seconds long, into a temporary folder: CI runs it so that it cannot rot.
+bench-smoke: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python scripts/bench.py --smoke
 
 clean:
 	rm -rf $(VENV) errcat.db errcat.db-wal errcat.db-shm .pytest_cache .ruff_cache

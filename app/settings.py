@@ -100,6 +100,8 @@ class Settings:
     log_level: str = "INFO"
     access_log: bool = False
     metrics: bool = True
+    # Replay catalogue answers encoded once per snapshot, before routing (app.api.response_cache).
+    response_cache: bool = True
     # Per client address and process, e.g. ("minute", 600); None: no limit (the default, since
     # replicas behind a load balancer usually limit at the edge).
     rate_limit: tuple[str, int] | None = None
@@ -158,4 +160,6 @@ class Settings:
                 p.strip() for p in env.get("FORWARDED_ALLOW_IPS", "").split(",") if p.strip()
             ),
             startup_timeout=_float(env, "STARTUP_TIMEOUT", 0.0),
+            response_cache=env.get("RESPONSE_CACHE", "1").lower()
+            not in {"0", "false", "no", "off"},
         )

@@ -1,85 +1,129 @@
-"""Throughput of errcat's hot paths, as ratios against baselines measured in the same run.
+"""errcat's benchmark: hot paths as ratios against bare-framework references in the same run.
 
-    make bench            (or: .venv/bin/python scripts/bench.py --duration 10)
+    make bench                 # full run: writes docs/benchmark.md and docs/benchmark.png
+    make bench-smoke           # a few seconds, into a temporary folder (CI runs it)
 
-Needs `wrk` (Debian: apt-get install wrk). Each server runs on core 0 (uvicorn, uvloop,
-httptools, one worker, no access log), wrk on core 1, against loopback only. Servers:
-- ``bare``: a minimal Litestar app answering one msgspec Struct from a dict: the stack's floor
-  (21.8k req/s for this shape on the development VM, see docs/performance.md);
-- ``errcat``: the real app (request ids, metrics, conditional GETs) on a seeded SQLite file;
-- ``errcat-lean``: the real app with METRICS=0 (no Prometheus middleware), to price metrics.
-Numbers are printed, never asserted: timings do not belong in pass/fail tests.
+Needs `wrk` (Debian: `apt-get install wrk`), `taskset` (util-linux) and the `bench` extra
+(matplotlib). Every server (errcat with its production settings, and the references of
+scripts/bench_references.py) runs under uvicorn with uvloop and httptools, one worker, pinned to
+core 0; wrk runs pinned to core 1, against loopback only. Each case is warmed up, then errcat
+and its reference are measured alternately (`--rounds` times each) and the medians compared.
+It then repeats the lookup on synthetic catalogues (10,000 and 100,000 codes, generated here,
+never committed) and records seeding time (SQLite and PostgreSQL), start-up time (process start
+to the first 200), the server's RSS, and p99 of lookups while a new revision is reloaded.
+Numbers are printed and written, never asserted: timings do not belong in pass/fail tests.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import re
 import shutil
 import signal
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_report import write_chart, write_markdown
+from synthetic_catalogue import write_synthetic
+
 ROOT = Path(__file__).resolve().parent.parent
-PY = sys.executable
+BIN = Path(sys.executable).parent
+PAGE_SEED = ROOT / "seeds" / "catalogue.json"
+ENVELOPE = (
+    '{"error": {"message": "Authentication refresh required", "code": 1205, '
+    '"slug": "TriggerInstance_AuthRefreshRequired", "status": 422, "request_id": "req_1", '
+    '"suggested_fix": "Refresh the token"}}'
+)
 
-BARE_APP = """
-import msgspec
-from litestar import Litestar, get
 
-class Item(msgspec.Struct):
-    code: int
+@dataclass
+class Server:
     name: str
-    status: int
-    description: str
+    proc: subprocess.Popen
+    port: int
+    started: float
+    ready_after: float = 0.0
 
-DATA = {1205: Item(1205, "AuthRefreshRequired", 422, "Authentication refresh required")}
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
 
-@get("/codes/{code:int}", sync_to_thread=False)
-def one(code: int) -> Item:
-    return DATA[code]
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
 
-app = Litestar([one])
-"""
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(20)
+
+
+@dataclass
+class Measure:
+    rps: float
+    p50: float
+    p99: float
+
+
+@dataclass
+class Results:
+    machine: dict[str, str]
+    cases: list[dict] = field(default_factory=list)
+    sizes: list[dict] = field(default_factory=list)
 
 
 def free_port() -> int:
+    import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def wait_up(url: str, timeout: float = 20) -> None:
+def wait_up(server: Server, path: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise SystemExit(f"bench: {server.name} exited with {server.proc.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except Exception:
-            time.sleep(0.2)
-    raise RuntimeError(f"server at {url} did not answer")
+            with urllib.request.urlopen(server.url(path), timeout=1) as answer:
+                if answer.status == 200:
+                    server.ready_after = time.monotonic() - server.started
+                    return
+        except OSError:
+            time.sleep(0.02)
+    raise SystemExit(f"bench: {server.name} did not answer {path} within {timeout} s")
 
 
-def serve(
-    target: str, env: dict[str, str], port: int, factory: bool, cwd: Path
-) -> subprocess.Popen:
-    """Start uvicorn pinned to core 0."""
-    cmd = [
-        "taskset",
-        "-c",
-        "0",
-        PY,
-        "-m",
-        "uvicorn",
+def start(name: str, command: list[str], env: dict[str, str], ready_path: str) -> Server:
+    port = free_port()
+    env = {**env, "PORT": str(port), "HOST": "127.0.0.1"}
+    cmd = ["taskset", "-c", "0", *command]
+    if command[0].endswith("uvicorn"):
+        cmd += ["--port", str(port)]
+    server = Server(
+        name,
+        subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True),
+        port,
+        time.monotonic(),
+    )
+    wait_up(server, ready_path)
+    return server
+
+
+def uvicorn(target: str) -> list[str]:
+    return [
+        str(BIN / "uvicorn"),
         target,
-        "--port",
-        str(port),
         "--loop",
         "uvloop",
         "--http",
@@ -88,89 +132,295 @@ def serve(
         "--log-level",
         "warning",
     ]
-    if factory:
-        cmd.append("--factory")
-    return subprocess.Popen(cmd, env=env, cwd=cwd, start_new_session=True)
 
 
-def wrk(url: str, duration: int, script: Path | None = None) -> tuple[float, float]:
-    cmd = ["taskset", "-c", "1", "wrk", "-t1", "-c32", f"-d{duration}s", "--latency"]
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, seconds: float, connections: int, script: Path | None) -> Measure:
+    cmd = [
+        "taskset",
+        "-c",
+        "1",
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+    ]
     if script:
         cmd += ["-s", str(script)]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)", out)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    return rps, float(p99.group(1)) * scale
+    if re.search(r"Non-2xx or 3xx responses: (\d+)", out) and "404" not in url:
+        print(f"bench: warning: non-2xx answers from {url}", file=sys.stderr)
+    return Measure(rps, _ms(*p50.groups()), _ms(*p99.groups()))
+
+
+def lua(
+    work: Path,
+    name: str,
+    paths: list[str],
+    *,
+    method: str = "GET",
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Path:
+    """A wrk script rotating over ``paths`` (one request each, in turn)."""
+    lines = [f"wrk.method = {method!r}".replace("'", '"')]
+    for key, value in (headers or {}).items():
+        lines.append(f'wrk.headers["{key}"] = "{value}"')
+    if body is not None:
+        lines.append(f"wrk.body = [[{body}]]")
+    lines.append("paths = {" + ",".join(f'"{p}"' for p in paths) + "}")
+    lines.append("i = 0")
+    lines.append(
+        "request = function()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend"
+    )
+    path = work / f"{name}.lua"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def median(values: list[Measure]) -> Measure:
+    return Measure(
+        *(statistics.median(getattr(m, k) for m in values) for k in ("rps", "p50", "p99"))
+    )
+
+
+def cli(env: dict[str, str], *command: str) -> float:
+    began = time.monotonic()
+    subprocess.run(
+        [str(BIN / "errcat"), *command], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    return time.monotonic() - began
+
+
+def seeded_env(work: Path, name: str, seed: Path, url: str | None = None) -> tuple[dict, float]:
+    """A database holding ``seed``: the env to serve it, and the seconds seeding took."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url or f"sqlite:///{work / (name + '.db')}",
+        "RELOAD_INTERVAL": "0",
+        "LOG_LEVEL": "WARNING",
+        "ERRCAT_MIGRATE": "0",
+        "ERRCAT_SEED": "0",
+        "CORS_ORIGINS": "https://dashboard.example",
+    }
+    cli(env, "migrate")
+    return env, cli(env, "seed", str(seed))
+
+
+def codes_of(seed: Path) -> list[int]:
+    import msgspec
+
+    doc = msgspec.json.decode(seed.read_bytes())
+    return sorted({row["code"] for s in doc["sections"] for row in s["rows"]})
+
+
+def run_cases(work: Path, args, results: Results) -> None:
+    env, _ = seeded_env(work, "page", PAGE_SEED)
+    errcat = start("errcat", [str(BIN / "errcat"), "serve"], env, "/codes/1205")
+    ref_env = {**os.environ, "BENCH_SEED": str(PAGE_SEED), "PYTHONPATH": str(ROOT)}
+    lookup_ref = start(
+        "lookup-ref", uvicorn("scripts.bench_references:lookup"), ref_env, "/codes/1205"
+    )
+    decode_ref = start(
+        "decode-ref", uvicorn("scripts.bench_references:decode_app"), ref_env, "/codes/1205"
+    )
+    codes = [f"/codes/{c}" for c in codes_of(PAGE_SEED)]
+    gets = {
+        "GET /codes/{code} (every code in turn)": lua(work, "codes", codes),
+        "GET /codes?status=... (each status)": lua(
+            work, "status", [f"/codes?status={s}" for s in (400, 401, 403, 404, 409, 422, 500)]
+        ),
+        "GET /ranges/resolve?code=...": lua(
+            work, "resolve", [f"/ranges/resolve?code={c}" for c in (150, 1141, 1810, 4321, 10503)]
+        ),
+        "GET /codes/{code}, HTML page": lua(work, "html", codes, headers={"Accept": "text/html"}),
+    }
+    posts = {
+        "POST /validate-envelope": lua(
+            work,
+            "validate",
+            ["/validate-envelope"],
+            method="POST",
+            body=ENVELOPE,
+            headers={"Content-Type": "application/json"},
+        ),
+        "POST /decode": lua(
+            work,
+            "decode",
+            ["/decode"],
+            method="POST",
+            body=ENVELOPE,
+            headers={"Content-Type": "application/json"},
+        ),
+    }
+    ref_script = lua(work, "ref-codes", codes)
+    try:
+        for connections in args.connections:
+            for label, script in gets.items():
+                # The reference answers the same code lookups for every GET case.
+                ours, theirs = _alternate(errcat, script, lookup_ref, ref_script, args, connections)
+                results.cases.append(_row(label, connections, ours, theirs, "bare Litestar lookup"))
+            for label, script in posts.items():
+                ours, theirs = _alternate(errcat, script, decode_ref, script, args, connections)
+                results.cases.append(_row(label, connections, ours, theirs, "bare decode handler"))
+    finally:
+        for server in (errcat, lookup_ref, decode_ref):
+            server.stop()
+
+
+def _alternate(ours: Server, script: Path, ref: Server, ref_script: Path, args, connections: int):
+    if args.warmup:
+        wrk(ours.url("/"), args.warmup, connections, script)
+        wrk(ref.url("/"), args.warmup, connections, ref_script)
+    a, b = [], []
+    for _ in range(args.rounds):
+        a.append(wrk(ours.url("/"), args.duration, connections, script))
+        b.append(wrk(ref.url("/"), args.duration, connections, ref_script))
+    return median(a), median(b)
+
+
+def _row(label: str, connections: int, ours: Measure, theirs: Measure, ref: str) -> dict:
+    return {
+        "case": label,
+        "connections": connections,
+        "rps": ours.rps,
+        "p50": ours.p50,
+        "p99": ours.p99,
+        "ref": ref,
+        "ref_rps": theirs.rps,
+        "ref_p99": theirs.p99,
+        "ratio": ours.rps / theirs.rps,
+    }
+
+
+def run_sizes(work: Path, args, results: Results) -> None:
+    for size in args.sizes:
+        seed = PAGE_SEED if size == 0 else write_synthetic(work / f"synthetic-{size}.json", size)
+        label = "page" if size == 0 else f"{size:,}"
+        env, sqlite_seed = seeded_env(work, f"size-{size}", seed)
+        pg_seed = None
+        if args.postgres_url:
+            pg_seed = _postgres_seed(work, seed, args.postgres_url)
+        errcat = start(
+            "errcat", [str(BIN / "errcat"), "serve"], {**env, "RELOAD_INTERVAL": "1"}, "/codes/1205"
+        )
+        try:
+            script = lua(work, f"size-{size}", [f"/codes/{c}" for c in codes_of(seed)])
+            if args.warmup:
+                wrk(errcat.url("/"), args.warmup, 32, script)
+            steady = median(
+                [wrk(errcat.url("/"), args.duration, 32, script) for _ in range(args.rounds)]
+            )
+            # A new revision seeded while lookups run: the reload must not stall them.
+            grown = write_synthetic(work / f"grown-{size}.json", max(size, 202) + 1000)
+            seeder = subprocess.Popen(
+                ["sh", "-c", f"sleep {args.duration / 3:.1f}; exec {BIN / 'errcat'} seed {grown}"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            during = wrk(errcat.url("/"), args.duration, 32, script)
+            seeder.wait(120)
+            rss = errcat.rss_mb()
+        finally:
+            errcat.stop()
+        results.sizes.append(
+            {
+                "size": label,
+                "codes": len(codes_of(seed)),
+                "rps": steady.rps,
+                "p99": steady.p99,
+                "reload_p99": during.p99,
+                "seed_sqlite": sqlite_seed,
+                "seed_postgres": pg_seed,
+                "startup": errcat.ready_after,
+                "rss_mb": rss,
+            }
+        )
+
+
+def _postgres_seed(work: Path, seed: Path, admin: str) -> float:
+    import asyncio
+    import secrets
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def admin_do(statement: str) -> None:
+        url = make_url(admin).set(drivername="postgresql+asyncpg")
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+        await engine.dispose()
+
+    name = f"errcat_bench_{secrets.token_hex(4)}"
+    asyncio.run(admin_do(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(admin).set(database=name).render_as_string(False)
+        return seeded_env(work, name, seed, url)[1]
+    finally:
+        asyncio.run(admin_do(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def machine() -> dict[str, str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+    }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--duration", type=int, default=10)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="a few seconds, output to a tmp dir")
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
-        return 2
-
+    for tool in ("wrk", "taskset"):
+        if not shutil.which(tool):
+            print(
+                f"bench: {tool} is not installed (Debian: apt-get install {tool})", file=sys.stderr
+            )
+            return 2
+    args.postgres_url = os.environ.get("TEST_DATABASE_URL")
+    args.connections = [32, 64]
+    args.sizes = [0, 10_000, 100_000]
+    if args.smoke:
+        args.duration, args.warmup, args.rounds = 1.0, 0.0, 1
+        args.connections, args.sizes = [32], [0, 1_000]
     work = Path(tempfile.mkdtemp(prefix="errcat-bench-"))
-    (work / "bare_app.py").write_text(BARE_APP)
-    post = work / "post.lua"
-    post.write_text(
-        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-        'wrk.body = \'{"error": {"message": "Authentication refresh required", "code": 1205, '
-        '"slug": "TriggerInstance_AuthRefreshRequired", "status": 422, "request_id": "req_1", '
-        '"suggested_fix": "Refresh the token"}}\'\n'
-    )
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{work / 'bench.db'}",
-        "RELOAD_INTERVAL": "0",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": f"{ROOT}:{work}",
-    }
-    subprocess.run(
-        [PY, "-m", "app.cli", "migrate"], env=env, cwd=ROOT, check=True, capture_output=True
-    )
-    subprocess.run(
-        [PY, "-m", "app.cli", "seed"], env=env, cwd=ROOT, check=True, capture_output=True
-    )
-
-    servers = {
-        "bare": ("bare_app:app", False),
-        "errcat": ("app.main:create_app", True),
-        "errcat-lean": ("app.main:create_app", True),
-    }
-    cases = {
-        "bare": [("GET /codes/1205 (floor)", "/codes/1205", None)],
-        "errcat": [
-            ("GET /health", "/health", None),
-            ("GET /codes/1205", "/codes/1205", None),
-            ("GET /codes/10503 (two entries)", "/codes/10503", None),
-            ("GET /codes?status=422", "/codes?status=422", None),
-            ("GET /ranges/resolve?code=1810", "/ranges/resolve?code=1810", None),
-            ("GET /codes/99999 (404 envelope)", "/codes/99999", None),
-            ("POST /validate-envelope", "/validate-envelope", post),
-        ],
-        "errcat-lean": [("GET /codes/1205 (no metrics)", "/codes/1205", None)],
-    }
-    results = []
-    for name, (target, factory) in servers.items():
-        port = free_port()
-        server_env = {**env, "METRICS": "0"} if name == "errcat-lean" else env
-        proc = serve(target, server_env, port, factory, ROOT)
-        try:
-            wait_up(f"http://127.0.0.1:{port}/codes/1205")
-            for label, path, script in cases[name]:
-                wrk(f"http://127.0.0.1:{port}{path}", 2, script)  # warm-up
-                rps, p99 = wrk(f"http://127.0.0.1:{port}{path}", args.duration, script)
-                results.append((f"{name}: {label}", rps, p99))
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(10)
-    floor = results[0][1]
-    print(f"\n{'case':58} {'req/s':>9} {'p99 ms':>8} {'vs floor':>9}")
-    for label, rps, p99 in results:
-        print(f"{label:58} {rps:9.0f} {p99:8.2f} {rps / floor:8.2f}x")
+    out = work / "out" if args.smoke else args.out
+    out.mkdir(parents=True, exist_ok=True)
+    results = Results(machine())
+    try:
+        run_cases(work, args, results)
+        run_sizes(work, args, results)
+    finally:
+        shutil.rmtree(work / "db", ignore_errors=True)
+    print(write_markdown(results, out / "benchmark.md", smoke=args.smoke))
+    write_chart(results, out / "benchmark.png")
+    print(f"bench: wrote {out / 'benchmark.md'} and {out / 'benchmark.png'}")
     shutil.rmtree(work, ignore_errors=True)
     return 0
 

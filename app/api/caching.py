@@ -16,7 +16,7 @@ CACHE_CONTROL = b"public, no-cache"
 _BODY_HEADERS = (b"content-length", b"content-type")
 
 
-def _matches(if_none_match: bytes, etag: bytes) -> bool:
+def matches_if_none_match(if_none_match: bytes, etag: bytes) -> bool:
     if if_none_match.strip() == b"*":
         return True
     opaque = etag.removeprefix(b"W/")
@@ -42,7 +42,7 @@ class ConditionalGetMiddleware:
             return
         etag = snap.etag.encode()
         if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
-        not_modified = if_none_match is not None and _matches(if_none_match, etag)
+        not_modified = if_none_match is not None and matches_if_none_match(if_none_match, etag)
         # The handler always runs: only a 200 becomes a 304 (RFC 9110 ignores the condition
         # for any other answer), and an error must stay an error.
         replaced = False

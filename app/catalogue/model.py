@@ -12,7 +12,7 @@ Everything is frozen: a Snapshot is built once and then only read, by many reque
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -147,6 +147,7 @@ class Snapshot(msgspec.Struct, frozen=True):
     document: CatalogueDocument
     entries: tuple[Entry, ...]  # by (code, service), then page order: every listing's order
     ranges: tuple[RangeRef, ...]  # as printed
+    range_index: Any  # query.RangeIndex over ``ranges``
     sections: tuple[Section, ...]  # as printed
     error_types: tuple[ErrorType, ...]
     by_code: dict[int, tuple[Entry, ...]]

@@ -1,0 +1,145 @@
+"""Answers of the catalogue routes, encoded once per snapshot and replayed before routing.
+
+Every route marked ``CACHEABLE`` answers as a function of the loaded snapshot and of the
+request's path, query string and negotiation headers alone (see app.api.caching). So the first
+200 answer to such a request is kept as bytes (status, headers, body) and later identical
+requests are answered from those bytes without routing, parsing, validation or encoding: the
+framework's per-request work is what kept lookups at about 0.7x of a bare Litestar app.
+
+What keeps it correct:
+- Only what the application itself answered is replayed (never a constructed answer), so a
+  replay is byte-identical to the handler's answer but for the request id, which is the
+  request's own (tests compare every code both ways).
+- The key holds everything such an answer depends on: path, raw query string, ``Accept`` (HTML
+  or JSON) and ``Origin`` (CORS headers). ``If-None-Match`` is answered as the conditional-GET
+  middleware would: a 304 with the same headers, less the body's.
+- A new snapshot empties the cache (compared by identity on every request); an answer produced
+  while the snapshot was swapped is not kept.
+- Bounded: at most ``max_entries`` answers of at most ``max_body`` bytes each; past the count
+  the oldest go first (query strings are the client's to vary).
+- Routing-derived scope keys that outer layers read (``path_template`` for metrics) are kept
+  with the answer and restored on a replay.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.caching import matches_if_none_match
+from app.api.errors import REQUEST_ID_HEADER, request_id
+from app.live import LiveCatalogue
+
+_KEY_HEADERS = (b"accept", b"origin")
+_BODY_HEADERS = (b"content-length", b"content-type")
+_REQUEST_ID = REQUEST_ID_HEADER.encode()
+
+
+class Kept(NamedTuple):
+    headers: list[tuple[bytes, bytes]]  # as sent, less the request id
+    not_modified_headers: list[tuple[bytes, bytes]]  # the 304's: less the body's headers too
+    body: bytes
+    etag: bytes
+    path_template: str
+
+
+class ResponseCache:
+    def __init__(
+        self,
+        app: ASGIApp,
+        live: LiveCatalogue,
+        *,
+        max_entries: int = 4096,
+        max_body: int = 1_048_576,
+    ) -> None:
+        self.app = app
+        self.live = live
+        self.max_entries = max_entries
+        self.max_body = max_body
+        self._snapshot: object = None
+        self._kept: dict[tuple[bytes, ...], Kept] = {}
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        snap = self.live.loaded
+        if scope["type"] != "http" or scope["method"] != "GET" or snap is None:
+            await self.app(scope, receive, send)
+            return
+        if snap is not self._snapshot:
+            self._kept.clear()
+            self._snapshot = snap
+        accept = origin = if_none_match = b""
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value
+            elif name == b"origin":
+                origin = value
+            elif name == b"if-none-match":
+                if_none_match = value
+        key = (scope["path"].encode(), scope["query_string"], accept, origin)
+        kept = self._kept.get(key)
+        if kept is not None:
+            await self._replay(scope, send, kept, if_none_match)
+            return
+        await self._answer_and_keep(scope, receive, send, key, snap)
+
+    async def _replay(self, scope: Scope, send: Send, kept: Kept, if_none_match: bytes) -> None:
+        scope["path_template"] = kept.path_template
+        rid = (_REQUEST_ID, request_id(scope).encode())
+        if if_none_match and matches_if_none_match(if_none_match, kept.etag):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": [*kept.not_modified_headers, rid],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [*kept.headers, rid]})
+        await send({"type": "http.response.body", "body": kept.body})
+
+    async def _answer_and_keep(
+        self, scope: Scope, receive: Receive, send: Send, key: tuple[bytes, ...], snap: object
+    ) -> None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+        size = 0
+
+        async def watch(message: Message) -> None:
+            nonlocal start, size
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body" and start is not None:
+                size += len(message.get("body", b""))
+                if size <= self.max_body:
+                    chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        handler = scope.get("route_handler")
+        if (
+            start is None
+            or start["status"] != 200
+            or handler is None
+            or not handler.opt.get("cacheable")
+            or size > self.max_body
+            or self.live.loaded is not snap
+        ):
+            return
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != _REQUEST_ID]
+        etag = next((v for k, v in headers if k.lower() == b"etag"), None)
+        if etag is None:
+            return  # not a conditional-GET answer: nothing says it is a function of the snapshot
+        if len(self._kept) >= self.max_entries:
+            del self._kept[next(iter(self._kept))]
+        self._kept[key] = Kept(
+            headers=headers,
+            not_modified_headers=[(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS],
+            body=b"".join(chunks),
+            etag=etag,
+            path_template=scope.get("path_template", "unmatched"),
+        )

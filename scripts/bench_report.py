@@ -1,0 +1,85 @@
+"""The benchmark's outputs: a Markdown table and a PNG chart (matplotlib), from its results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def write_markdown(results: Any, path: Path, *, smoke: bool) -> str:
+    m = results.machine
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (scripts/bench.py); numbers are this machine's, this run's."
+        + (" **Smoke run: too short to mean anything.**" if smoke else ""),
+        "",
+        f"- Machine: {m['cpu']}, {m['cores']} cores, {m['system']}, Python {m['python']}",
+        f"- Run: {m['date']}; one uvicorn worker (uvloop, httptools) pinned to core 0, wrk "
+        "(one thread) pinned to core 1; medians of alternated runs",
+        "",
+        "## Hot paths against the bare framework",
+        "",
+        "| case | connections | errcat req/s | p50 ms | p99 ms | reference | ref req/s "
+        "| ref p99 ms | ratio |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for c in results.cases:
+        lines.append(
+            f"| {c['case']} | {c['connections']} | {c['rps']:.0f} | {c['p50']:.2f} "
+            f"| {c['p99']:.2f} | {c['ref']} | {c['ref_rps']:.0f} | {c['ref_p99']:.2f} "
+            f"| {c['ratio']:.2f}x |"
+        )
+    lines += [
+        "",
+        "## Catalogue size",
+        "",
+        "| codes | lookups req/s | p99 ms | p99 ms during a reload | seed SQLite s "
+        "| seed PostgreSQL s | start-up s | RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for s in results.sizes:
+        lines.append(
+            f"| {s['codes']:,} ({s['size']}) | {s['rps']:.0f} | {s['p99']:.2f} "
+            f"| {s['reload_p99']:.2f} | {s['seed_sqlite']:.2f} "
+            f"| {_fmt(s['seed_postgres'], '.2f')} | {s['startup']:.2f} | {s['rss_mb']:.0f} |"
+        )
+    lines += ["", "![throughput and p99 against catalogue size](benchmark.png)", ""]
+    text = "\n".join(lines)
+    path.write_text(text)
+    return text
+
+
+def write_chart(results: Any, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [s["codes"] for s in results.sizes]
+    fig, left = plt.subplots(figsize=(7, 4), dpi=100)
+    left.plot(sizes, [s["rps"] for s in results.sizes], "o-", color="tab:blue")
+    left.set_xscale("log")
+    left.set_xlabel("codes in the catalogue")
+    left.set_ylabel("GET /codes/{code} req/s", color="tab:blue")
+    left.set_ylim(bottom=0)
+    right = left.twinx()
+    right.plot(sizes, [s["p99"] for s in results.sizes], "s--", color="tab:red", label="p99")
+    right.plot(
+        sizes,
+        [s["reload_p99"] for s in results.sizes],
+        "^:",
+        color="tab:orange",
+        label="p99 during a reload",
+    )
+    right.set_ylabel("p99 latency, ms", color="tab:red")
+    right.set_ylim(bottom=0)
+    right.legend(loc="lower left")
+    left.set_title(f"errcat lookups by catalogue size ({results.machine['date']})")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

@@ -1,0 +1,164 @@
+"""The pre-routing response cache replays exactly what the handlers answer."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+from litestar.testing import TestClient
+
+from app.api.response_cache import ResponseCache
+from app.main import create_app
+
+VARYING = {"x-request-id", "date"}  # the request's own id; the server's clock
+
+
+def _comparable(response) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers = [(k, v) for k, v in response.headers.multi_items() if k not in VARYING]
+    return response.status_code, headers, response.content
+
+
+@pytest.fixture(scope="module")
+def clients(seeded_db) -> Iterator[tuple[TestClient, TestClient]]:
+    with (
+        TestClient(app=create_app(seeded_db.settings())) as cached,
+        TestClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
+    ):
+        yield cached, plain
+
+
+def _paths(client: TestClient) -> list[str]:
+    entries = client.get("/codes?limit=500").json()["items"]
+    codes = sorted({e["code"] for e in entries})
+    platform = sorted({e["code"] for e in entries if e["namespace"] == "platform"})
+    return [
+        *(f"/codes/{c}" for c in codes),
+        *(f"/codes/{c}?namespace=platform" for c in platform[:20]),
+        "/codes?status=422",
+        "/codes?status=4xx&limit=7&offset=3",
+        "/ranges/resolve?code=1810",
+        "/ranges/resolve?code=1141",
+        "/statuses",
+        "/services/auth-config",
+    ]
+
+
+def test_every_code_is_replayed_byte_for_byte(clients) -> None:
+    cached, plain = clients
+    for path in _paths(plain):
+        expected = _comparable(plain.get(path))
+        assert expected[0] == 200, path
+        assert _comparable(cached.get(path)) == expected, f"first answer of {path}"
+        assert _comparable(cached.get(path)) == expected, f"replayed answer of {path}"
+
+
+def test_a_replay_carries_the_requests_own_id(clients) -> None:
+    cached, _ = clients
+    cached.get("/codes/1205")
+    first = cached.get("/codes/1205", headers={"X-Request-ID": "dash-1"})
+    second = cached.get("/codes/1205")
+    assert first.headers["x-request-id"] == "dash-1"
+    assert re.fullmatch(r"req_[0-9a-f]{24}", second.headers["x-request-id"])
+
+
+def test_conditional_gets_answer_as_without_the_cache(clients) -> None:
+    cached, plain = clients
+    etag = plain.get("/codes/1205").headers["etag"]
+    for headers in ({"If-None-Match": etag}, {"If-None-Match": 'W/"other"'}, {}):
+        expected = _comparable(plain.get("/codes/1205", headers=headers))
+        cached.get("/codes/1205")  # kept
+        assert _comparable(cached.get("/codes/1205", headers=headers)) == expected, headers
+    assert cached.get("/codes/1205", headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_errors_and_uncacheable_routes_are_never_kept(clients) -> None:
+    cached, plain = clients
+    same_id = {"X-Request-ID": "req-compare"}  # error envelopes carry the request id
+    for path in ("/codes/99999", "/codes/abc", "/codes?status=9", "/health", "/nowhere"):
+        for _ in range(2):
+            ours = _comparable(cached.get(path, headers=same_id))
+            assert ours == _comparable(plain.get(path, headers=same_id)), path
+
+
+def test_replays_are_counted_under_their_route_in_metrics(clients) -> None:
+    cached, _ = clients
+
+    def count() -> float:
+        text = cached.get("/metrics").text
+        found = re.search(
+            r'errcat_requests_total\{method="GET",path="/codes/\{code\}",status_code="200"\} (\S+)',
+            text,
+        )
+        return float(found.group(1)) if found else 0.0
+
+    before = count()
+    for _ in range(3):
+        cached.get("/codes/1205")
+    assert count() == before + 3
+
+
+def test_a_new_snapshot_empties_the_cache(clients) -> None:
+    cached, _ = clients
+    live = cached.app.state["live"]
+    old = cached.get("/codes/1205")
+    import msgspec
+
+    swapped = msgspec.structs.replace(
+        live.loaded,
+        version=msgspec.structs.replace(live.loaded.version, revision=999),
+        etag='W/"999-swapped"',
+    )
+    original, live._snapshot = live._snapshot, swapped  # what LiveCatalogue.reload does
+    try:
+        new = cached.get("/codes/1205")
+        assert new.headers["etag"] != old.headers["etag"]
+        assert new.headers["etag"] == cached.get("/codes/1205").headers["etag"]
+    finally:
+        live._snapshot = original
+
+
+# --- the cache's own bounds, over a stub application ---------------------------------------------
+
+
+class _Live:
+    loaded = object()
+
+
+class _Handler:
+    opt: ClassVar[dict[str, bool]] = {"cacheable": True}
+
+
+async def _stub_app(scope, receive, send) -> None:
+    scope["route_handler"] = _Handler()
+    scope["path_template"] = "/stub"
+    body = scope["path"].encode() * (2000 if scope["path"] == "/big" else 1)
+    headers = [(b"content-type", b"text/plain"), (b"etag", b'W/"1"')]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _get(cache: ResponseCache, path: str) -> bytes:
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+    await cache(scope, None, send)
+    return sent[-1]["body"]
+
+
+def test_the_cache_is_bounded_in_entries_and_body_size() -> None:
+    cache = ResponseCache(_stub_app, _Live(), max_entries=3, max_body=1000)
+
+    async def scenario() -> None:
+        for i in range(10):
+            assert await _get(cache, f"/p{i}") == f"/p{i}".encode()
+        assert len(cache) == 3
+        assert await _get(cache, "/big") == b"/big" * 2000
+        assert len(cache) == 3  # too big to keep
+
+    asyncio.run(scenario())
