@@ -94,11 +94,12 @@ LATENCY = Histogram(
 
 
 # Label values stay bounded whatever clients send: methods outside this set count as "other",
-# statuses that are not standard HTTP statuses as "other" (routes are templates or "unmatched").
+# statuses that are not standard HTTP statuses as "other" (routes are templates or "unmatched");
+# 499 is errcat's own record of a client that hung up before its request was read (app.edge).
 KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
 )
-KNOWN_STATUSES = frozenset(int(s) for s in HTTPStatus)
+KNOWN_STATUSES = frozenset(int(s) for s in HTTPStatus) | {499}
 # Set by HeadAsGet on the GET scope it hands on, so a HEAD request is counted as HEAD.
 HEAD_MARK = "errcat.head"
 

@@ -112,7 +112,8 @@ class ResponseCache:
         async def watch(message: Message) -> None:
             nonlocal start, size
             if message["type"] == "http.response.start":
-                start = message
+                # A copy: outer layers (the rate limiter) may add headers to the message in place.
+                start = {**message, "headers": list(message.get("headers", ()))}
             elif message["type"] == "http.response.body" and start is not None:
                 size += len(message.get("body", b""))
                 if size <= self.max_body:

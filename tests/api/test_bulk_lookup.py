@@ -169,4 +169,4 @@ def test_openapi_documents_the_bulk_lookup(client):
     assert {"200", "400", "413", "415"} <= set(post["responses"])
     params = {p["name"]: p for p in spec["paths"]["/codes"]["get"]["parameters"]}
     assert params["code"]["schema"]["maxItems"] == 1000
-    assert params["code"]["schema"]["items"]["pattern"] == r"^\s*([+-]?[0-9]{1,18})?\s*$"
+    assert params["code"]["schema"]["items"]["pattern"] == r"^[ \t]*([+-]?[0-9]{1,18})?[ \t]*$"
