@@ -32,9 +32,9 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from app.api.common import error_responses
-from app.api.errors import request_id
+from app.error_envelope import error_responses
 from app.live import LiveCatalogue
+from app.requestid import request_id
 
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 

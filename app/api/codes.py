@@ -7,24 +7,9 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.params import PathParameter, QueryParameter
 
-from app.api.common import (
-    CACHEABLE,
-    INTEGER_SCHEMA,
-    NamespaceParam,
-    error_responses,
-    parse_int,
-    raise_filter_error,
-)
-from app.api.errors import CatalogueError
+from app.api.common import CACHEABLE, INTEGER_SCHEMA, NamespaceParam, error_responses, parse_int
 from app.api.schemas import CodeLookup, EntryPage
-from app.catalogue.query import (
-    FilterError,
-    describe_ranges,
-    filter_entries,
-    lookup,
-    nearest_ranges,
-    ranges_containing,
-)
+from app.catalogue.query import filter_entries, find_code, ranges_containing
 from app.live import LiveCatalogue
 
 MAX_LIMIT = 500
@@ -51,33 +36,8 @@ def build_router(live: LiveCatalogue) -> Router:
     ) -> CodeLookup:
         snap = live.snapshot
         number = parse_int(code, "code")
-        entries = lookup(snap, number, namespace)
-        ranges = ranges_containing(snap, number)
-        if not entries:
-            where = f" in namespace {namespace}" if namespace else ""
-            elsewhere = sorted({e.namespace for e in lookup(snap, number)})
-            if elsewhere:
-                fix = (
-                    f"{number} is documented in namespace {', '.join(elsewhere)}; "
-                    "leave out ?namespace= to see every entry."
-                )
-            elif ranges:
-                fix = (
-                    f"{number} is undocumented but lies in the declared range "
-                    f"{describe_ranges(ranges)}; GET /ranges/resolve?code={number} tells more."
-                )
-            else:
-                near = nearest_ranges(snap, number)
-                fix = (
-                    f"{number} lies in no declared range; the nearest are {describe_ranges(near)}."
-                )
-            raise CatalogueError(
-                404,
-                f"Code {number} is not documented{where}",
-                suggested_fix=fix,
-                prefer="ResourceNotFound",
-            )
-        return CodeLookup(code=number, entries=entries, ranges=ranges)
+        entries = find_code(snap, number, namespace)
+        return CodeLookup(code=number, entries=entries, ranges=ranges_containing(snap, number))
 
     @get(
         "/codes",
@@ -114,14 +74,11 @@ def build_router(live: LiveCatalogue) -> Router:
     ) -> EntryPage:
         # Dashboards send unset filters as empty parameters (?service=): they filter nothing.
         filters = {"status": status, "service": service, "name": name, "slug": slug, "q": q}
-        try:
-            found = filter_entries(
-                live.snapshot,
-                namespace=namespace,
-                **{k: v for k, v in filters.items() if v is not None and v.strip()},
-            )
-        except FilterError as exc:
-            raise_filter_error(exc)
+        found = filter_entries(
+            live.snapshot,
+            namespace=namespace,
+            **{k: v for k, v in filters.items() if v is not None and v.strip()},
+        )
         return EntryPage(
             items=found[offset : offset + limit], total=len(found), limit=limit, offset=offset
         )

@@ -28,15 +28,14 @@ from app.api.errors import CatalogueError
 from app.catalogue.envelope import (
     MAX_BATCH,
     BatchReport,
-    BodyError,
     EnvelopeReport,
     Profile,
     batch_items,
-    decode_json,
-    quote,
     validate_batch,
     validate_envelope,
 )
+from app.catalogue.envelope_fields import REQUIRED_BY_BOTH
+from app.catalogue.jsondoc import decode_json, quote
 from app.live import LiveCatalogue
 
 ProfileParam = Annotated[
@@ -67,7 +66,7 @@ def _is_json(media_type: str) -> bool:
 
 async def read_json(request: Request[Any, Any, Any]) -> Any:
     """The body decoded to plain values, or a CatalogueError: 415 (not sent as JSON), 413 (over
-    the app's body limit) or 400 (empty, not JSON, nested too deeply)."""
+    the app's body limit); or a BodyError, answered 400 (empty, not JSON, nested too deeply)."""
     media_type = request.content_type[0].lower()
     if not _is_json(media_type):
         sent = (
@@ -94,14 +93,7 @@ async def read_json(request: Request[Any, Any, Any]) -> Any:
             errors=[f"body: more than {limit} bytes"],
             suggested_fix="Send one envelope as received, or split a batch into smaller ones.",
         ) from None
-    try:
-        return decode_json(raw)
-    except BodyError as exc:
-        raise bad_body(exc) from None
-
-
-def bad_body(exc: BodyError) -> CatalogueError:
-    return CatalogueError(400, exc.message, errors=exc.errors, suggested_fix=exc.suggested_fix)
+    return decode_json(raw)
 
 
 # --- OpenAPI: the request body a raw-body handler cannot declare ------------------------------
@@ -126,7 +118,7 @@ ENVELOPE_SCHEMA = Schema(
     properties={
         "error": Schema(
             type=OpenAPIType.OBJECT,
-            required=["message", "code", "status"],
+            required=list(REQUIRED_BY_BOTH),
             properties=_FIELD_SCHEMAS,
         )
     },
@@ -207,11 +199,7 @@ def build_router(live: LiveCatalogue) -> Router:
         request: Request[Any, Any, Any],
         profile: ProfileParam = "lenient",
     ) -> BatchReport:
-        values = await read_json(request)
-        try:
-            items = batch_items(values)
-        except BodyError as exc:
-            raise bad_body(exc) from None
+        items = batch_items(await read_json(request))
         return validate_batch(live.snapshot, items, profile=profile)
 
     return Router(path="/", route_handlers=[validate, validate_many], tags=["envelopes"])

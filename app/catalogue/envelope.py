@@ -4,7 +4,8 @@ catalogue says? One pass over already-decoded JSON; every finding carries a JSON
 Two published descriptions of the envelope exist and live responses follow one or the other:
 the catalogue page's (``snapshot.document.envelope``: ``message``, ``code``, ``status``,
 ``request_id`` required) and the Platform API v3.1 OpenAPI ``Error`` schema
-(``PLATFORM_OPENAPI_ERROR``: ``message``, ``code``, ``slug``, ``status`` required). The profiles
+(``PLATFORM_OPENAPI_ERROR``, from the one field table in ``envelope_fields``: ``message``,
+``code``, ``slug``, ``status`` required). Reading the body is ``jsondoc``'s part. The profiles
 are derived from the two rather than written out by hand:
 
 - ``lenient`` requires what *both* descriptions require (``message``, ``code``, ``status``) and
@@ -28,7 +29,6 @@ Pure: knows nothing of HTTP or SQL.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -36,19 +36,27 @@ from typing import Any, Literal
 
 import msgspec
 
+from app.catalogue.envelope_fields import PLATFORM_OPENAPI_ERROR
+from app.catalogue.jsondoc import (  # decode_json & co. are re-exported: the validator's API
+    QUOTE_LIMIT as QUOTE_LIMIT,
+)
+from app.catalogue.jsondoc import BodyError as BodyError
+from app.catalogue.jsondoc import decode_json as decode_json
+from app.catalogue.jsondoc import describe, number, pointer, quote
+from app.catalogue.jsondoc import is_integer as is_integer
+from app.catalogue.jsondoc import line_column as line_column
 from app.catalogue.model import Entry, EnvelopeFieldDoc, Snapshot
 from app.catalogue.query import (
+    describe_nearest,
     describe_ranges,
     find_by_slug,
     lookup,
-    nearest_ranges,
     ranges_containing,
 )
 
 Profile = Literal["strict", "lenient"]
 
 MAX_BATCH = 1000  # envelopes per batch request
-QUOTE_LIMIT = 60  # characters of a user value quoted in a message
 # Findings per collection (bad `errors` elements, unknown members) before one summary finding:
 # keeps a report's size proportionate however many bad items a body holds.
 MAX_ITEM_FINDINGS = 20
@@ -105,20 +113,6 @@ RULES: dict[str, str] = {
     "http.status_mismatch": "`status` differs from the `http_status` the envelope was sent with.",
 }
 
-# Platform API v3.1, components.schemas.Error: the second published description. It is not on
-# the catalogue page, so it is not in the seed; it is written here, in the page's own terms.
-PLATFORM_OPENAPI_ERROR: tuple[EnvelopeFieldDoc, ...] = (
-    EnvelopeFieldDoc(name="message", type="string", required=True, example="Tool not found"),
-    EnvelopeFieldDoc(name="code", type="integer", required=True, example="1800"),
-    EnvelopeFieldDoc(
-        name="slug", type="string", required=True, example="ActionExecute_ToolNotFound"
-    ),
-    EnvelopeFieldDoc(name="status", type="integer", required=True, example="404"),
-    EnvelopeFieldDoc(name="request_id", type="string", required=False, example="req_abc123"),
-    EnvelopeFieldDoc(name="suggested_fix", type="string", required=False, example="Check it"),
-    EnvelopeFieldDoc(name="errors", type="array", required=False, example='["detail"]'),
-)
-
 _NON_EMPTY = frozenset({"message", "slug", "request_id"})
 _NUMERIC_TEXT = re.compile(r"\s*[+-]?\d{1,18}\s*")
 
@@ -161,65 +155,13 @@ class BatchReport(msgspec.Struct, frozen=True):
     invalid: int
 
 
-class BodyError(ValueError):
-    """A body that cannot be validated at all (not JSON, empty, not a batch): the caller answers
-    400 with ``message``, ``errors`` and ``suggested_fix``."""
-
-    def __init__(self, message: str, *, errors: list[str], suggested_fix: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors
-        self.suggested_fix = suggested_fix
-
-
 # --- small helpers ----------------------------------------------------------------------------
-
-
-def pointer(*tokens: str | int) -> str:
-    """An RFC 6901 JSON Pointer: ``~`` becomes ``~0`` and ``/`` becomes ``~1``, in that order."""
-    return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens)
 
 
 @lru_cache(maxsize=64)
 def _field_pointer(name: str) -> str:
     # Built once per known field name: every report needs the same few paths.
     return pointer("error", name)
-
-
-def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """A user string as a JSON string literal, cut to ``limit`` characters: safe to embed."""
-    cut = text if len(text) <= limit else text[:limit]
-    return json.dumps(cut, ensure_ascii=True) + ("…" if len(text) > limit else "")
-
-
-def number(value: int) -> str:
-    """An integer from the body, cut like a quoted string (JSON integers can be long)."""
-    digits = str(value)
-    return digits if len(digits) <= QUOTE_LIMIT else digits[:QUOTE_LIMIT] + "…"
-
-
-def describe(value: Any) -> str:
-    """A short, safe description of any decoded JSON value; containers are never stringified
-    (they may be nested up to msgspec's limit)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):  # before int: bool is an int subclass
-        return f"the boolean {'true' if value else 'false'}"
-    if isinstance(value, int):
-        return f"the integer {number(value)}"
-    if isinstance(value, float):
-        return f"the number {repr(value)[:QUOTE_LIMIT]}"
-    if isinstance(value, str):
-        return f"the string {quote(value)}"
-    if isinstance(value, list):
-        return f"an array of {len(value)} element{'' if len(value) == 1 else 's'}"
-    if isinstance(value, dict):
-        return f"an object with {len(value)} member{'' if len(value) == 1 else 's'}"
-    return type(value).__name__  # unreachable for msgspec.json.decode output
-
-
-def is_integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _has_type(value: Any, json_type: str) -> bool:
@@ -235,127 +177,6 @@ _ARTICLE = {"integer": "an integer", "string": "a string", "array": "an array of
 
 def _entry_label(entry: Entry) -> str:
     return f"{entry.slug} ({entry.status})"
-
-
-# --- decoding the body ------------------------------------------------------------------------
-
-_DECODE_MESSAGE = re.compile(
-    r"^(?:JSON is malformed: )?(?P<reason>.*?)(?: \(byte (?P<byte>\d+)\))?$"
-)
-
-
-def line_column(raw: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of a byte offset into a UTF-8 body."""
-    offset = max(0, min(offset, len(raw)))
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return raw.count(b"\n", 0, offset) + 1, column
-
-
-def _syntax_error(raw: bytes, reason: str, offset: int) -> BodyError:
-    line, column = line_column(raw, offset)
-    where = f"line {line}, column {column} (byte {offset})"
-    return BodyError(
-        f"The body is not valid JSON: {reason} at {where}",
-        errors=[f"body: {where}: {reason}"],
-        suggested_fix="Send the error response exactly as your API produced it, as JSON.",
-    )
-
-
-def decode_json(raw: bytes) -> Any:
-    """Decode a body into plain Python values, or raise BodyError saying what and where.
-
-    msgspec reports only the first problem, with its byte offset; line and column are computed
-    here. Nesting beyond msgspec's depth limit raises RecursionError at once (no stall).
-    """
-    if not raw.strip(b" \t\r\n"):
-        raise BodyError(
-            "The body is empty",
-            errors=["body: expected one JSON value, got no content"],
-            suggested_fix="Send the error envelope to check as the JSON body.",
-        )
-    try:
-        value = msgspec.json.decode(raw)
-    except RecursionError:
-        raise _too_deep() from None
-    except UnicodeDecodeError:
-        # msgspec's offset is relative to the string it was reading; find the absolute one.
-        try:
-            raw.decode("utf-8")
-            offset = 0
-        except UnicodeDecodeError as exc:
-            offset = exc.start
-        raise _syntax_error(raw, "the bytes are not valid UTF-8", offset) from None
-    except msgspec.ValidationError as exc:  # e.g. a number too large to represent
-        raise BodyError(
-            f"The body holds a value that cannot be read: {exc}",
-            errors=[f"body: {exc}"],
-            suggested_fix="Send numbers within the range of a 64-bit float or integer.",
-        ) from None
-    except msgspec.DecodeError as exc:
-        found = _DECODE_MESSAGE.match(str(exc))
-        reason = found["reason"] if found else str(exc)
-        if found and found["byte"] is not None:
-            offset = int(found["byte"])
-        else:  # "Input data was truncated": the text stops inside a value
-            offset, reason = len(raw), "the JSON ends before its value is complete"
-        raise _syntax_error(raw, reason, offset) from None
-    return _with_duplicate_names(raw, value)
-
-
-class Members(dict):
-    """A decoded JSON object that remembers the member names it had more than once."""
-
-    duplicates: tuple[str, ...] = ()
-
-
-_NAME_END = re.compile(rb'"\s*:')
-
-
-def _count_names(value: Any) -> int:
-    count, stack = 0, [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            count += len(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
-
-
-def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = Members(pairs)  # the last value of a repeated name wins, as msgspec decides too
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        obj.duplicates = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
-    return obj
-
-
-def _with_duplicate_names(raw: bytes, value: Any) -> Any:
-    """``value`` again, its objects as Members when one repeats a name (msgspec cannot tell).
-
-    Only bodies that msgspec decoded get here (valid JSON within its limits), so the standard
-    parser agrees with it on every value.
-    """
-    if not isinstance(value, dict | list) or _count_names(value) == len(_NAME_END.findall(raw)):
-        # Every `"` then `:` in the text ends a member name or lies inside a string value, so
-        # when there are exactly as many as decoded names, no name was repeated.
-        return value
-    try:
-        return json.loads(raw, object_pairs_hook=_members)
-    except RecursionError:
-        # The standard parser's depth limit is a little below msgspec's: refuse such a body as
-        # msgspec refuses a deeper one, rather than report on it without its duplicate names.
-        raise _too_deep() from None
-
-
-def _too_deep() -> BodyError:
-    return BodyError(
-        "The body is nested too deeply to be an error envelope",
-        errors=["body: JSON nesting exceeds the decoder's depth limit"],
-        suggested_fix="Send one error envelope; it is at most a few levels deep.",
-    )
 
 
 def _duplicate_members(out: _Findings, obj: dict[str, Any], where: tuple[str, ...]) -> None:
@@ -580,9 +401,9 @@ def _check_code(snap: Snapshot, out: _Findings, code: int) -> tuple[Entry, ...]:
             "types: a platform envelope cannot carry it"
         )
     else:
-        near = nearest_ranges(snap, code)
+        near = describe_nearest(snap, code)
         if near:
-            message += f"; the nearest are {describe_ranges(near)}"
+            message += f"; the nearest are {near}"
     out.error(path, "catalogue.code_unknown", message)
     return ()
 

@@ -150,4 +150,3 @@ class Snapshot(msgspec.Struct, frozen=True):
     section_aliases: dict[str, Section]  # printed name, lower case, URL key
     error_type_index: dict[str, ErrorType]
     http_section_by_status: dict[int, tuple[Entry, ...]]  # the HTTP section's entries, by status
-    etag: str

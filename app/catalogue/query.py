@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from http import HTTPStatus
 
+from app.catalogue.errors import CodeNotFound, InvalidFilter, NumberUnknown
 from app.catalogue.model import (
     CatalogueDocument,
     CatalogueVersion,
@@ -26,8 +27,11 @@ from app.catalogue.model import (
     Section,
     Snapshot,
 )
+from app.catalogue.text import quote
 
 HTTP_SECTION = "HTTP"
+# The namespace whose codes the page's range list and section headings describe.
+RANGED_NAMESPACE = "platform"
 
 
 def slug_service(service: str) -> str:
@@ -53,7 +57,7 @@ def build_snapshot(doc: CatalogueDocument, version: CatalogueVersion) -> Snapsho
     keys = Counter(service_key(s.name) for s in doc.sections)
     for s in doc.sections:
         # Thermos codes (1-6) live in their own system: platform ranges say nothing about them.
-        scope = ranges if s.namespace == "platform" else ()
+        scope = ranges if s.namespace == RANGED_NAMESPACE else ()
         entries = tuple(
             Entry(
                 code=row.code,
@@ -108,7 +112,6 @@ def build_snapshot(doc: CatalogueDocument, version: CatalogueVersion) -> Snapsho
         section_aliases=aliases,
         error_type_index={t.type: t for t in error_types},
         http_section_by_status=_http_section_by_status(all_entries),
-        etag=f'W/"{version.revision}-{version.content_hash[:16]}"',
     )
 
 
@@ -147,6 +150,46 @@ def describe_ranges(ranges: Iterable[RangeRef]) -> str:
     return ", ".join(f"{r.start}-{r.end} ({r.service})" for r in ranges)
 
 
+def describe_nearest(snap: Snapshot, code: int) -> str:
+    """The nearest declared ranges of a number in none, as the suggestions name them."""
+    return describe_ranges(nearest_ranges(snap, code))
+
+
+def undocumented_code_fix(snap: Snapshot, number: int, namespace: str | None = None) -> str:
+    """What to do about a number no entry (of ``namespace``, when given) documents."""
+    elsewhere = sorted({e.namespace for e in lookup(snap, number)})
+    if elsewhere:
+        return (
+            f"{number} is documented in namespace {', '.join(elsewhere)}; "
+            "leave out ?namespace= to see every entry."
+        )
+    ranges = ranges_containing(snap, number)
+    if ranges:
+        return (
+            f"{number} is undocumented but lies in the declared range "
+            f"{describe_ranges(ranges)}; GET /ranges/resolve?code={number} tells more."
+        )
+    return f"{number} lies in no declared range; the nearest are {describe_nearest(snap, number)}."
+
+
+def find_code(snap: Snapshot, number: int, namespace: str | None = None) -> tuple[Entry, ...]:
+    """The entries documenting ``number``; CodeNotFound (saying where it lies) when none."""
+    entries = lookup(snap, number, namespace)
+    if not entries:
+        raise CodeNotFound(number, namespace, undocumented_code_fix(snap, number, namespace))
+    return entries
+
+
+def resolve_number(
+    snap: Snapshot, number: int, namespace: str | None = None
+) -> tuple[tuple[RangeRef, ...], tuple[Entry, ...]]:
+    """The declared ranges containing a number and its entries; NumberUnknown when neither."""
+    ranges, entries = ranges_containing(snap, number), lookup(snap, number, namespace)
+    if not ranges and not entries:
+        raise NumberUnknown(number, describe_nearest(snap, number))
+    return ranges, entries
+
+
 def find_section(snap: Snapshot, name: str) -> Section | None:
     return (
         snap.section_aliases.get(name)
@@ -159,25 +202,18 @@ def find_by_slug(snap: Snapshot, slug: str) -> tuple[Entry, ...]:
     return snap.by_slug.get(slug.lower(), ())
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be understood; ``field`` names the parameter."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 def parse_status_filter(raw: str) -> tuple[int, int]:
-    """``404`` -> (404, 404); ``4xx`` -> (400, 499). Raises FilterError otherwise."""
+    """``404`` -> (404, 404); ``4xx`` -> (400, 499). Raises InvalidFilter otherwise."""
     text = raw.strip().lower()
     if re.fullmatch(r"[1-5]xx", text):
         low = int(text[0]) * 100
         return low, low + 99
     if re.fullmatch(r"\d{3}", text) and 100 <= int(text) <= 599:
         return int(text), int(text)
-    raise FilterError(
+    raise InvalidFilter(
         "status",
-        f"status must be an HTTP status (100-599) or a class such as 4xx, not {raw[:40]!r}",
+        "status must be an HTTP status (100-599) or a class such as 4xx, "
+        f"not {quote(raw, mark_cut=False)}",
     )
 
 
@@ -200,8 +236,9 @@ def filter_entries(
     if service is not None:
         section = find_section(snap, service)
         if section is None:
-            raise FilterError(
-                "service", f"no service is named {service[:40]!r} (see GET /services)"
+            raise InvalidFilter(
+                "service",
+                f"no service is named {quote(service, mark_cut=False)} (see GET /services)",
             )
         entries = [
             e for e in entries if e.service == section.name and e.namespace == section.namespace
@@ -259,6 +296,9 @@ def undocumented_http_identity(status: int) -> tuple[int, str]:
 
 
 def entries_in_range(snap: Snapshot, rng: RangeRef) -> tuple[Entry, ...]:
+    """The documented entries whose code lies in a declared range (platform codes only)."""
     return tuple(
-        e for e in snap.entries if e.namespace == "platform" and rng.start <= e.code <= rng.end
+        e
+        for e in snap.entries
+        if e.namespace == RANGED_NAMESPACE and rng.start <= e.code <= rng.end
     )
