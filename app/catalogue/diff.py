@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Literal, TypeVar, get_args
+from typing import Literal, NamedTuple, TypeVar
 
 import msgspec
 
@@ -50,18 +50,6 @@ from app.catalogue.model import (
 
 FieldValue = str | int | bool | None
 
-BreakingKind = Literal[
-    "code_removed",
-    "code_reused",
-    "status_changed",
-    "error_type_removed",
-    "envelope_field_removed",
-    "envelope_field_changed",
-    "envelope_field_added",
-]
-# The order in which breaking changes are listed: what happened to codes first.
-BREAKING_KINDS: tuple[str, ...] = get_args(BreakingKind)
-
 
 class FieldChange(msgspec.Struct, frozen=True):
     field: str
@@ -69,29 +57,29 @@ class FieldChange(msgspec.Struct, frozen=True):
     new: FieldValue
 
 
-class DiffEntry(msgspec.Struct, frozen=True):
+# A section's row (CodeRow's fields, in its order) with the section it stands in first.
+_PlacedRow = msgspec.defstruct(
+    "_PlacedRow",
+    [
+        ("namespace", str),
+        ("service", str),
+        *((f.name, f.type) for f in msgspec.structs.fields(CodeRow)),
+    ],
+    frozen=True,
+    module=__name__,
+)
+
+
+class DiffEntry(_PlacedRow, frozen=True):  # type: ignore[misc, valid-type]
     """A documented code as it stands on one side of the diff; ``service`` is the section name."""
 
-    namespace: str
-    service: str
-    code: int
-    name: str
-    status: int
-    description: str
 
-
-class EntryChange(msgspec.Struct, frozen=True):
+class EntryChange(DiffEntry, frozen=True):
     """An entry present on both sides whose status or description changed.
 
     ``status`` and ``description`` are the new values; ``changes`` gives old and new.
     """
 
-    namespace: str
-    service: str
-    code: int
-    name: str
-    status: int
-    description: str
     changes: tuple[FieldChange, ...]
 
 
@@ -217,7 +205,7 @@ def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> Catalogue
     error_types = _diff_error_types(old.error_types, new.error_types)
     envelope = _diff_envelope(old.envelope, new.envelope)
     source = FieldChange("source", old.source, new.source) if old.source != new.source else None
-    breaking = _breaking_changes(removed, changed, reused, error_types, envelope)
+    breaking = _breaking_changes(_Parts(removed, changed, reused, error_types, envelope))
     part_sizes = {
         name: len(part.added) + len(part.removed) + len(part.changed)
         for name, part in (
@@ -269,12 +257,7 @@ def _entries_of(doc: CatalogueDocument) -> dict[EntryIdentity, DiffEntry]:
 
 def _diff_entry(section: SectionDoc, row: CodeRow) -> DiffEntry:
     return DiffEntry(
-        namespace=section.namespace,
-        service=section.name,
-        code=row.code,
-        name=row.name,
-        status=row.status,
-        description=row.description,
+        namespace=section.namespace, service=section.name, **msgspec.structs.asdict(row)
     )
 
 
@@ -458,95 +441,150 @@ def _names(entries: Iterable[DiffEntry]) -> str:
     return " / ".join(f"{e.name} ({e.status})" for e in entries)
 
 
-def _breaking_changes(
-    removed: Sequence[DiffEntry],
-    changed: Sequence[EntryChange],
-    reused: Sequence[ReusedCode],
-    error_types: ErrorTypesDiff,
-    envelope: EnvelopeDiff,
-) -> tuple[BreakingChange, ...]:
-    found: list[BreakingChange] = []
-    for entry in removed:
-        found.append(
-            BreakingChange(
-                kind="code_removed",
-                reason=f"{entry.service} code {entry.code} ({entry.name}) would be removed; "
-                "clients that handle it would no longer find it in the catalogue.",
-                namespace=entry.namespace,
-                service=entry.service,
-                code=entry.code,
-                name=entry.name,
-            )
+class _Parts(NamedTuple):
+    """What the breaking-change rules look at."""
+
+    removed: Sequence[DiffEntry]
+    changed: Sequence[EntryChange]
+    reused: Sequence[ReusedCode]
+    error_types: ErrorTypesDiff
+    envelope: EnvelopeDiff
+
+
+Facts = dict[str, object]  # a rule's message fields; namespace/service/code/name identify
+
+
+class ChangeRule(NamedTuple):
+    """One rule of what a change means for clients.
+
+    ``facts`` picks the changes the rule is about from the diff, one dict each: the fields of
+    ``message`` and the identity (``namespace``, ``service``, ``code``, ``name``) the finding
+    carries. Rules that are not ``breaking`` are listed for completeness and emit nothing.
+    """
+
+    kind: str
+    compares: str
+    breaking: bool
+    facts: Callable[[_Parts], Iterable[Facts]] | None = None
+    message: str = ""
+
+
+def _entry_facts(entry: DiffEntry | EntryChange) -> Facts:
+    return {
+        "namespace": entry.namespace,
+        "service": entry.service,
+        "code": entry.code,
+        "name": entry.name,
+    }
+
+
+def _reuse_facts(reuse: ReusedCode) -> Facts:
+    return {
+        "namespace": reuse.namespace,
+        "service": reuse.service,
+        "code": reuse.code,
+        "name": " / ".join(e.name for e in reuse.before),
+        "meant": _names(reuse.before),
+        "means": _names(reuse.after),
+    }
+
+
+def _envelope_contract(change: EnvelopeFieldChange) -> str:
+    contract = [c for c in change.changes if c.field in ("type", "required")]
+    return "; ".join(f"{c.field} from {c.old} to {c.new}" for c in contract)
+
+
+CHANGE_RULES: tuple[ChangeRule, ...] = (
+    ChangeRule(
+        "code_removed",
+        "entries only in the old document (not part of a reuse)",
+        True,
+        lambda p: (_entry_facts(e) for e in p.removed),
+        "{service} code {code} ({name}) would be removed; clients that handle it would no "
+        "longer find it in the catalogue.",
+    ),
+    ChangeRule(
+        "code_reused",
+        "a number of one section that lost its name(s) and gained others",
+        True,
+        lambda p: (_reuse_facts(r) for r in p.reused),
+        "{service} code {code} would be reused: it meant {meant} and would mean {means}; "
+        "clients that handle {code} would misread it.",
+    ),
+    ChangeRule(
+        "status_changed",
+        "an entry's HTTP status",
+        True,
+        lambda p: (
+            {**_entry_facts(c), "old": f.old, "new": f.new}
+            for c in p.changed
+            for f in c.changes
+            if f.field == "status"
+        ),
+        "{service} code {code} ({name}) would change its HTTP status from {old} to {new}; "
+        "clients that act on the status would behave differently.",
+    ),
+    ChangeRule(
+        "error_type_removed",
+        "Thermos error types only in the old document",
+        True,
+        lambda p: ({"namespace": t.namespace, "name": t.type} for t in p.error_types.removed),
+        "The {namespace} error type {name} would be removed; clients that match on it would "
+        "no longer find it.",
+    ),
+    ChangeRule(
+        "envelope_field_removed",
+        "envelope fields only in the old document",
+        True,
+        lambda p: ({"name": f.name} for f in p.envelope.removed),
+        "The envelope field {name} would be removed; clients that read it would no longer find it.",
+    ),
+    ChangeRule(
+        "envelope_field_changed",
+        "an envelope field's type or whether it is required, in either direction",
+        True,
+        lambda p: (
+            {"name": c.name, "what": what}
+            for c in p.envelope.changed
+            if (what := _envelope_contract(c))
+        ),
+        "The envelope field {name} would change {what}; envelopes or clients that were valid "
+        "against it would no longer be.",
+    ),
+    ChangeRule(
+        "envelope_field_added",
+        "required envelope fields only in the new document",
+        True,
+        lambda p: ({"name": f.name} for f in p.envelope.added if f.required),
+        "The envelope would gain the required field {name}; envelopes without it, valid until "
+        "now, would be refused.",
+    ),
+    ChangeRule("code_added", "entries only in the new document", False),
+    ChangeRule("description_changed", "an entry's or an error type's description", False),
+    ChangeRule("error_type_added", "Thermos error types only in the new document", False),
+    ChangeRule("envelope_field_optional", "optional envelope fields added; examples", False),
+    ChangeRule("ranges_changed", "declared ranges, section headings, heading ranges", False),
+    ChangeRule("source_changed", "the document's source line", False),
+)
+# The order in which breaking changes are listed: what happened to codes first.
+BREAKING_KINDS: tuple[str, ...] = tuple(r.kind for r in CHANGE_RULES if r.breaking)
+BreakingKind = Literal[BREAKING_KINDS]  # type: ignore[valid-type]
+
+
+def _breaking_changes(parts: _Parts) -> tuple[BreakingChange, ...]:
+    found = [
+        BreakingChange(
+            kind=rule.kind,
+            reason=rule.message.format(**facts),
+            namespace=facts.get("namespace"),
+            service=facts.get("service"),
+            code=facts.get("code"),
+            name=facts.get("name"),
         )
-    for reuse in reused:
-        found.append(
-            BreakingChange(
-                kind="code_reused",
-                reason=f"{reuse.service} code {reuse.code} would be reused: it meant "
-                f"{_names(reuse.before)} and would mean {_names(reuse.after)}; clients that "
-                f"handle {reuse.code} would misread it.",
-                namespace=reuse.namespace,
-                service=reuse.service,
-                code=reuse.code,
-                name=" / ".join(e.name for e in reuse.before),
-            )
-        )
-    for change in changed:
-        for field_change in change.changes:
-            if field_change.field == "status":
-                found.append(
-                    BreakingChange(
-                        kind="status_changed",
-                        reason=f"{change.service} code {change.code} ({change.name}) would "
-                        f"change its HTTP status from {field_change.old} to {field_change.new}; "
-                        "clients that act on the status would behave differently.",
-                        namespace=change.namespace,
-                        service=change.service,
-                        code=change.code,
-                        name=change.name,
-                    )
-                )
-    for error_type in error_types.removed:
-        found.append(
-            BreakingChange(
-                kind="error_type_removed",
-                reason=f"The {error_type.namespace} error type {error_type.type} would be "
-                "removed; clients that match on it would no longer find it.",
-                namespace=error_type.namespace,
-                name=error_type.type,
-            )
-        )
-    for field in envelope.removed:
-        found.append(
-            BreakingChange(
-                kind="envelope_field_removed",
-                reason=f"The envelope field {field.name} would be removed; clients that read "
-                "it would no longer find it.",
-                name=field.name,
-            )
-        )
-    for field_change in envelope.changed:
-        contract = [c for c in field_change.changes if c.field in ("type", "required")]
-        if contract:
-            what = "; ".join(f"{c.field} from {c.old} to {c.new}" for c in contract)
-            found.append(
-                BreakingChange(
-                    kind="envelope_field_changed",
-                    reason=f"The envelope field {field_change.name} would change {what}; "
-                    "envelopes or clients that were valid against it would no longer be.",
-                    name=field_change.name,
-                )
-            )
-    for field in envelope.added:
-        if field.required:
-            found.append(
-                BreakingChange(
-                    kind="envelope_field_added",
-                    reason=f"The envelope would gain the required field {field.name}; "
-                    "envelopes without it, valid until now, would be refused.",
-                    name=field.name,
-                )
-            )
+        for rule in CHANGE_RULES
+        if rule.breaking and rule.facts is not None
+        for facts in rule.facts(parts)
+    ]
     return tuple(
         sorted(
             found,
