@@ -35,10 +35,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Literal, NamedTuple, TypeVar
+from typing import TypeVar
 
 import msgspec
 
+from app.catalogue.breaking import BreakingChange as BreakingChange
+from app.catalogue.breaking import Parts, breaking_changes, names
+from app.catalogue.diff_model import (
+    CatalogueDiff,
+    DiffEntry,
+    DiffSummary,
+    EntryChange,
+    EnvelopeDiff,
+    EnvelopeFieldChange,
+    ErrorTypeChange,
+    ErrorTypesDiff,
+    FieldChange,
+    RangeChange,
+    RangesDiff,
+    ReusedCode,
+    SectionChange,
+    SectionHeading,
+    SectionsDiff,
+)
 from app.catalogue.model import (
     CatalogueDocument,
     CodeRow,
@@ -48,155 +67,6 @@ from app.catalogue.model import (
     SectionDoc,
 )
 
-FieldValue = str | int | bool | None
-
-
-class FieldChange(msgspec.Struct, frozen=True):
-    field: str
-    old: FieldValue
-    new: FieldValue
-
-
-# A section's row (CodeRow's fields, in its order) with the section it stands in first.
-_PlacedRow = msgspec.defstruct(
-    "_PlacedRow",
-    [
-        ("namespace", str),
-        ("service", str),
-        *((f.name, f.type) for f in msgspec.structs.fields(CodeRow)),
-    ],
-    frozen=True,
-    module=__name__,
-)
-
-
-class DiffEntry(_PlacedRow, frozen=True):  # type: ignore[misc, valid-type]
-    """A documented code as it stands on one side of the diff; ``service`` is the section name."""
-
-
-class EntryChange(DiffEntry, frozen=True):
-    """An entry present on both sides whose status or description changed.
-
-    ``status`` and ``description`` are the new values; ``changes`` gives old and new.
-    """
-
-    changes: tuple[FieldChange, ...]
-
-
-class ReusedCode(msgspec.Struct, frozen=True):
-    """A number of one section that lost its old name(s) and carries new one(s)."""
-
-    namespace: str
-    service: str
-    code: int
-    before: tuple[DiffEntry, ...]
-    after: tuple[DiffEntry, ...]
-
-
-class BreakingChange(msgspec.Struct, frozen=True):
-    """One change that would break clients; ``reason`` is a sentence naming what and why.
-
-    ``service``/``code`` are None for error types and envelope fields; ``name`` is the entry's
-    name (the old name(s) for a reuse), the error type or the envelope field.
-    """
-
-    kind: BreakingKind
-    reason: str
-    namespace: str | None = None
-    service: str | None = None
-    code: int | None = None
-    name: str | None = None
-
-
-class SectionHeading(msgspec.Struct, frozen=True):
-    """A section without its rows (its rows are in the entry lists)."""
-
-    namespace: str
-    name: str
-    heading: str
-    range_start: int | None
-    range_end: int | None
-
-
-class RangeChange(msgspec.Struct, frozen=True):
-    label: str
-    changes: tuple[FieldChange, ...]
-
-
-class SectionChange(msgspec.Struct, frozen=True):
-    namespace: str
-    name: str
-    changes: tuple[FieldChange, ...]
-
-
-class ErrorTypeChange(msgspec.Struct, frozen=True):
-    namespace: str
-    type: str
-    changes: tuple[FieldChange, ...]
-
-
-class EnvelopeFieldChange(msgspec.Struct, frozen=True):
-    name: str
-    changes: tuple[FieldChange, ...]
-
-
-class RangesDiff(msgspec.Struct, frozen=True):
-    """Declared ranges; a range is matched by its label when the label is printed once."""
-
-    added: tuple[DeclaredRange, ...]
-    removed: tuple[DeclaredRange, ...]
-    changed: tuple[RangeChange, ...]
-
-
-class SectionsDiff(msgspec.Struct, frozen=True):
-    """Sections, matched by (namespace, name): headings and heading ranges."""
-
-    added: tuple[SectionHeading, ...]
-    removed: tuple[SectionHeading, ...]
-    changed: tuple[SectionChange, ...]
-
-
-class ErrorTypesDiff(msgspec.Struct, frozen=True):
-    added: tuple[ErrorTypeDoc, ...]
-    removed: tuple[ErrorTypeDoc, ...]
-    changed: tuple[ErrorTypeChange, ...]
-
-
-class EnvelopeDiff(msgspec.Struct, frozen=True):
-    added: tuple[EnvelopeFieldDoc, ...]
-    removed: tuple[EnvelopeFieldDoc, ...]
-    changed: tuple[EnvelopeFieldChange, ...]
-
-
-class DiffSummary(msgspec.Struct, frozen=True):
-    """Counts; the last four count added + removed + changed items of each part."""
-
-    added: int
-    removed: int
-    changed: int
-    reused: int
-    breaking: int
-    ranges: int
-    sections: int
-    error_types: int
-    envelope_fields: int
-
-
-class CatalogueDiff(msgspec.Struct, frozen=True):
-    added: tuple[DiffEntry, ...]
-    removed: tuple[DiffEntry, ...]
-    changed: tuple[EntryChange, ...]
-    reused: tuple[ReusedCode, ...]
-    ranges: RangesDiff
-    sections: SectionsDiff
-    error_types: ErrorTypesDiff
-    envelope: EnvelopeDiff
-    source: FieldChange | None
-    breaking: tuple[BreakingChange, ...]
-    summary: DiffSummary
-    is_breaking: bool
-    has_changes: bool
-
 
 def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> CatalogueDiff:
     added, removed, changed, reused = _diff_entries(old, new)
@@ -205,7 +75,7 @@ def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> Catalogue
     error_types = _diff_error_types(old.error_types, new.error_types)
     envelope = _diff_envelope(old.envelope, new.envelope)
     source = FieldChange("source", old.source, new.source) if old.source != new.source else None
-    breaking = _breaking_changes(_Parts(removed, changed, reused, error_types, envelope))
+    breaking = breaking_changes(Parts(removed, changed, reused, error_types, envelope))
     part_sizes = {
         name: len(part.added) + len(part.removed) + len(part.changed)
         for name, part in (
@@ -364,17 +234,32 @@ def _by_name(f: EnvelopeFieldDoc | EnvelopeFieldChange) -> str:
     return f.name
 
 
-def _diff_ranges(old: Sequence[DeclaredRange], new: Sequence[DeclaredRange]) -> RangesDiff:
-    removed, added, pairs = _match(old, new, lambda r: r.label)
+Part = TypeVar("Part", RangesDiff, SectionsDiff, ErrorTypesDiff, EnvelopeDiff)
+
+
+def _diff_part(
+    part: type[Part],
+    old: Sequence[Item],
+    new: Sequence[Item],
+    *,
+    key: Callable[[Item], Hashable],
+    fields: tuple[str, ...],
+    change: Callable[[Item, tuple[FieldChange, ...]], msgspec.Struct],
+    order: Callable[[Item], tuple | str],
+    change_order: Callable[[msgspec.Struct], tuple | str] | None = None,
+) -> Part:
+    """One part of the document: items only in old or new, and paired items whose ``fields``
+    differ (``change`` builds the change from the old item and its field changes)."""
+    removed, added, pairs = _match(old, new, key)
     changed = [
-        RangeChange(label=before.label, changes=changes)
+        change(before, changes)
         for before, after in pairs
-        if (changes := _field_changes(before, after, ("start", "end")))
+        if (changes := _field_changes(before, after, fields))
     ]
-    return RangesDiff(
-        added=tuple(sorted(added, key=_range_order)),
-        removed=tuple(sorted(removed, key=_range_order)),
-        changed=tuple(sorted(changed, key=lambda c: c.label)),
+    return part(
+        added=tuple(sorted(added, key=order)),
+        removed=tuple(sorted(removed, key=order)),
+        changed=tuple(sorted(changed, key=change_order or order)),
     )
 
 
@@ -388,214 +273,58 @@ def _heading(section: SectionDoc) -> SectionHeading:
     )
 
 
-def _diff_sections(old: Sequence[SectionDoc], new: Sequence[SectionDoc]) -> SectionsDiff:
-    removed, added, pairs = _match(
-        [_heading(s) for s in old], [_heading(s) for s in new], lambda s: (s.namespace, s.name)
+def _diff_ranges(old: Sequence[DeclaredRange], new: Sequence[DeclaredRange]) -> RangesDiff:
+    return _diff_part(
+        RangesDiff,
+        old,
+        new,
+        key=lambda r: r.label,
+        fields=("start", "end"),
+        change=lambda r, changes: RangeChange(label=r.label, changes=changes),
+        order=_range_order,
+        change_order=lambda c: c.label,
     )
-    changed = [
-        SectionChange(namespace=before.namespace, name=before.name, changes=changes)
-        for before, after in pairs
-        if (changes := _field_changes(before, after, ("heading", "range_start", "range_end")))
-    ]
-    return SectionsDiff(
-        added=tuple(sorted(added, key=_section_order)),
-        removed=tuple(sorted(removed, key=_section_order)),
-        changed=tuple(sorted(changed, key=_section_order)),
+
+
+def _diff_sections(old: Sequence[SectionDoc], new: Sequence[SectionDoc]) -> SectionsDiff:
+    return _diff_part(
+        SectionsDiff,
+        [_heading(s) for s in old],
+        [_heading(s) for s in new],
+        key=lambda s: (s.namespace, s.name),
+        fields=("heading", "range_start", "range_end"),
+        change=lambda s, changes: SectionChange(
+            namespace=s.namespace, name=s.name, changes=changes
+        ),
+        order=_section_order,
     )
 
 
 def _diff_error_types(old: Sequence[ErrorTypeDoc], new: Sequence[ErrorTypeDoc]) -> ErrorTypesDiff:
-    removed, added, pairs = _match(old, new, lambda t: (t.namespace, t.type))
-    changed = [
-        ErrorTypeChange(namespace=before.namespace, type=before.type, changes=changes)
-        for before, after in pairs
-        if (changes := _field_changes(before, after, ("description",)))
-    ]
-    return ErrorTypesDiff(
-        added=tuple(sorted(added, key=_error_type_order)),
-        removed=tuple(sorted(removed, key=_error_type_order)),
-        changed=tuple(sorted(changed, key=_error_type_order)),
+    return _diff_part(
+        ErrorTypesDiff,
+        old,
+        new,
+        key=lambda t: (t.namespace, t.type),
+        fields=("description",),
+        change=lambda t, changes: ErrorTypeChange(
+            namespace=t.namespace, type=t.type, changes=changes
+        ),
+        order=_error_type_order,
     )
 
 
 def _diff_envelope(
     old: Sequence[EnvelopeFieldDoc], new: Sequence[EnvelopeFieldDoc]
 ) -> EnvelopeDiff:
-    removed, added, pairs = _match(old, new, lambda f: f.name)
-    changed = [
-        EnvelopeFieldChange(name=before.name, changes=changes)
-        for before, after in pairs
-        if (changes := _field_changes(before, after, ("type", "required", "example")))
-    ]
-    return EnvelopeDiff(
-        added=tuple(sorted(added, key=_by_name)),
-        removed=tuple(sorted(removed, key=_by_name)),
-        changed=tuple(sorted(changed, key=_by_name)),
-    )
-
-
-# --- breaking changes --------------------------------------------------------------------------
-
-
-def _names(entries: Iterable[DiffEntry]) -> str:
-    return " / ".join(f"{e.name} ({e.status})" for e in entries)
-
-
-class _Parts(NamedTuple):
-    """What the breaking-change rules look at."""
-
-    removed: Sequence[DiffEntry]
-    changed: Sequence[EntryChange]
-    reused: Sequence[ReusedCode]
-    error_types: ErrorTypesDiff
-    envelope: EnvelopeDiff
-
-
-Facts = dict[str, object]  # a rule's message fields; namespace/service/code/name identify
-
-
-class ChangeRule(NamedTuple):
-    """One rule of what a change means for clients.
-
-    ``facts`` picks the changes the rule is about from the diff, one dict each: the fields of
-    ``message`` and the identity (``namespace``, ``service``, ``code``, ``name``) the finding
-    carries. Rules that are not ``breaking`` are listed for completeness and emit nothing.
-    """
-
-    kind: str
-    compares: str
-    breaking: bool
-    facts: Callable[[_Parts], Iterable[Facts]] | None = None
-    message: str = ""
-
-
-def _entry_facts(entry: DiffEntry | EntryChange) -> Facts:
-    return {
-        "namespace": entry.namespace,
-        "service": entry.service,
-        "code": entry.code,
-        "name": entry.name,
-    }
-
-
-def _reuse_facts(reuse: ReusedCode) -> Facts:
-    return {
-        "namespace": reuse.namespace,
-        "service": reuse.service,
-        "code": reuse.code,
-        "name": " / ".join(e.name for e in reuse.before),
-        "meant": _names(reuse.before),
-        "means": _names(reuse.after),
-    }
-
-
-def _envelope_contract(change: EnvelopeFieldChange) -> str:
-    contract = [c for c in change.changes if c.field in ("type", "required")]
-    return "; ".join(f"{c.field} from {c.old} to {c.new}" for c in contract)
-
-
-CHANGE_RULES: tuple[ChangeRule, ...] = (
-    ChangeRule(
-        "code_removed",
-        "entries only in the old document (not part of a reuse)",
-        True,
-        lambda p: (_entry_facts(e) for e in p.removed),
-        "{service} code {code} ({name}) would be removed; clients that handle it would no "
-        "longer find it in the catalogue.",
-    ),
-    ChangeRule(
-        "code_reused",
-        "a number of one section that lost its name(s) and gained others",
-        True,
-        lambda p: (_reuse_facts(r) for r in p.reused),
-        "{service} code {code} would be reused: it meant {meant} and would mean {means}; "
-        "clients that handle {code} would misread it.",
-    ),
-    ChangeRule(
-        "status_changed",
-        "an entry's HTTP status",
-        True,
-        lambda p: (
-            {**_entry_facts(c), "old": f.old, "new": f.new}
-            for c in p.changed
-            for f in c.changes
-            if f.field == "status"
-        ),
-        "{service} code {code} ({name}) would change its HTTP status from {old} to {new}; "
-        "clients that act on the status would behave differently.",
-    ),
-    ChangeRule(
-        "error_type_removed",
-        "Thermos error types only in the old document",
-        True,
-        lambda p: ({"namespace": t.namespace, "name": t.type} for t in p.error_types.removed),
-        "The {namespace} error type {name} would be removed; clients that match on it would "
-        "no longer find it.",
-    ),
-    ChangeRule(
-        "envelope_field_removed",
-        "envelope fields only in the old document",
-        True,
-        lambda p: ({"name": f.name} for f in p.envelope.removed),
-        "The envelope field {name} would be removed; clients that read it would no longer find it.",
-    ),
-    ChangeRule(
-        "envelope_field_changed",
-        "an envelope field's type or whether it is required, in either direction",
-        True,
-        lambda p: (
-            {"name": c.name, "what": what}
-            for c in p.envelope.changed
-            if (what := _envelope_contract(c))
-        ),
-        "The envelope field {name} would change {what}; envelopes or clients that were valid "
-        "against it would no longer be.",
-    ),
-    ChangeRule(
-        "envelope_field_added",
-        "required envelope fields only in the new document",
-        True,
-        lambda p: ({"name": f.name} for f in p.envelope.added if f.required),
-        "The envelope would gain the required field {name}; envelopes without it, valid until "
-        "now, would be refused.",
-    ),
-    ChangeRule("code_added", "entries only in the new document", False),
-    ChangeRule("description_changed", "an entry's or an error type's description", False),
-    ChangeRule("error_type_added", "Thermos error types only in the new document", False),
-    ChangeRule("envelope_field_optional", "optional envelope fields added; examples", False),
-    ChangeRule("ranges_changed", "declared ranges, section headings, heading ranges", False),
-    ChangeRule("source_changed", "the document's source line", False),
-)
-# The order in which breaking changes are listed: what happened to codes first.
-BREAKING_KINDS: tuple[str, ...] = tuple(r.kind for r in CHANGE_RULES if r.breaking)
-BreakingKind = Literal[BREAKING_KINDS]  # type: ignore[valid-type]
-
-
-def _breaking_changes(parts: _Parts) -> tuple[BreakingChange, ...]:
-    found = [
-        BreakingChange(
-            kind=rule.kind,
-            reason=rule.message.format(**facts),
-            namespace=facts.get("namespace"),
-            service=facts.get("service"),
-            code=facts.get("code"),
-            name=facts.get("name"),
-        )
-        for rule in CHANGE_RULES
-        if rule.breaking and rule.facts is not None
-        for facts in rule.facts(parts)
-    ]
-    return tuple(
-        sorted(
-            found,
-            key=lambda b: (
-                BREAKING_KINDS.index(b.kind),
-                b.namespace or "",
-                -1 if b.code is None else b.code,
-                b.service or "",
-                b.name or "",
-            ),
-        )
+    return _diff_part(
+        EnvelopeDiff,
+        old,
+        new,
+        key=lambda f: f.name,
+        fields=("type", "required", "example"),
+        change=lambda f, changes: EnvelopeFieldChange(name=f.name, changes=changes),
+        order=_by_name,
     )
 
 
@@ -622,9 +351,7 @@ def render_diff(diff: CatalogueDiff) -> str:
         what = "; ".join(f"{f.field} {f.old!r} -> {f.new!r}" for f in c.changes)
         lines.append(f"~ {c.namespace} {c.service} {c.code} {c.name}: {what}")
     for r in diff.reused:
-        lines.append(
-            f"~ {r.namespace} {r.service} {r.code}: {_names(r.before)} -> {_names(r.after)}"
-        )
+        lines.append(f"~ {r.namespace} {r.service} {r.code}: {names(r.before)} -> {names(r.after)}")
     parts = (
         ("range", diff.ranges),
         ("section", diff.sections),
