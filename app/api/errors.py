@@ -144,96 +144,74 @@ def _validation_errors(request: Request[Any, Any, Any], exc: ValidationException
 
 
 def envelope_response(
-    snapshot: Snapshot | None,
-    scope: Scope,
-    status: int,
-    message: str,
-    *,
-    suggested_fix: str | None = None,
-    errors: list[str] | None = None,
-    prefer: str | None = None,
-    headers: dict[str, str] | None = None,
+    snapshot: Snapshot | None, scope: Scope, error: CatalogueError
 ) -> Response[ErrorEnvelope]:
+    status = error.status
     if snapshot is not None:
-        code, slug = http_error_identity(snapshot, status, prefer)
+        code, slug = http_error_identity(snapshot, status, error.prefer)
     else:  # before the catalogue is loaded: the rule for statuses the page has no code for
         code, slug = undocumented_http_identity(status)
     rid = request_id(scope)
     body = ErrorBody(
-        message=message,
+        message=error.message,
         code=code,
         slug=slug,
         status=status,
         request_id=rid,
-        suggested_fix=suggested_fix or _DEFAULT_FIX.get(status, "Check the request and retry."),
-        errors=errors or [],
+        suggested_fix=error.suggested_fix
+        or _DEFAULT_FIX.get(status, "Check the request and retry."),
+        errors=error.errors,
     )
     return Response(
         ErrorEnvelope(error=body),
         status_code=status,
         media_type=MediaType.JSON,
-        headers={**(headers or {}), "X-Request-ID": rid, "Cache-Control": "no-store"},
+        headers={**error.headers, "X-Request-ID": rid, "Cache-Control": "no-store"},
     )
+
+
+def _from_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> CatalogueError:
+    status = exc.status_code
+    errors = _validation_errors(request, exc) if isinstance(exc, ValidationException) else []
+    message = exc.detail or HTTPStatus(status).phrase
+    prefer = None
+    if status == 404:
+        message, prefer = f"No route matches {request.method} {request.url.path}", "URLNotFound"
+    elif status == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    elif status == 400 and errors:
+        message = "The request's parameters are invalid"
+    elif status == 400:
+        errors = [message]  # e.g. a missing required parameter: name it in errors too
+    if status >= 500:
+        log.error("server error: %s", exc.detail, extra={"request_id": request_id(request.scope)})
+        message = HTTPStatus(status).phrase
+    return CatalogueError(
+        status, message, errors=errors, prefer=prefer, headers=dict(exc.headers or {})
+    )
+
+
+def as_catalogue_error(request: Request[Any, Any, Any], exc: Exception) -> CatalogueError:
+    """Any exception as the error errcat answers with."""
+    if isinstance(exc, CatalogueError):
+        return exc
+    if isinstance(exc, CatalogueProblem):
+        status, prefer = domain_status(exc)
+        return CatalogueError(
+            status, exc.message, suggested_fix=exc.suggested_fix, errors=exc.errors, prefer=prefer
+        )
+    if isinstance(exc, HTTPException):
+        return _from_http_exception(request, exc)
+    log.exception("unhandled error", extra={"request_id": request_id(request.scope)})
+    return CatalogueError(500, "Internal server error")
 
 
 def make_exception_handler(current_snapshot):
     """One handler for every exception; ``current_snapshot()`` gives the loaded Snapshot or None."""
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
-        scope = request.scope
-        if isinstance(exc, CatalogueProblem):
-            status, prefer = domain_status(exc)
-            return envelope_response(
-                current_snapshot(),
-                scope,
-                status,
-                exc.message,
-                suggested_fix=exc.suggested_fix,
-                errors=exc.errors,
-                prefer=prefer,
-            )
-        if isinstance(exc, CatalogueError):
-            return envelope_response(
-                current_snapshot(),
-                scope,
-                exc.status,
-                exc.message,
-                suggested_fix=exc.suggested_fix,
-                errors=exc.errors,
-                prefer=exc.prefer,
-                headers=exc.headers,
-            )
-        if isinstance(exc, HTTPException):
-            status = exc.status_code
-            errors = (
-                _validation_errors(request, exc) if isinstance(exc, ValidationException) else []
-            )
-            message = exc.detail or HTTPStatus(status).phrase
-            prefer = None
-            if status == 404:
-                message, prefer = (
-                    f"No route matches {request.method} {request.url.path}",
-                    "URLNotFound",
-                )
-            elif status == 405:
-                message = f"Method {request.method} is not allowed on {request.url.path}"
-            elif status == 400 and errors:
-                message = "The request's parameters are invalid"
-            elif status == 400:
-                errors = [message]  # e.g. a missing required parameter: name it in errors too
-            if status >= 500:
-                log.error("server error: %s", exc.detail, extra={"request_id": request_id(scope)})
-                message = HTTPStatus(status).phrase
-            return envelope_response(
-                current_snapshot(),
-                scope,
-                status,
-                message,
-                errors=errors,
-                prefer=prefer,
-                headers=dict(exc.headers or {}),
-            )
-        log.exception("unhandled error", extra={"request_id": request_id(scope)})
-        return envelope_response(current_snapshot(), scope, 500, "Internal server error")
+        return envelope_response(
+            current_snapshot(), request.scope, as_catalogue_error(request, exc)
+        )
 
     return handle

@@ -37,6 +37,12 @@ from typing import Any, Literal
 import msgspec
 
 from app.catalogue.envelope_fields import PLATFORM_OPENAPI_ERROR
+from app.catalogue.envelope_report import MAX_ITEM_FINDINGS as MAX_ITEM_FINDINGS
+from app.catalogue.envelope_report import RULES as RULES
+from app.catalogue.envelope_report import BatchReport as BatchReport
+from app.catalogue.envelope_report import EnvelopeFinding as EnvelopeFinding
+from app.catalogue.envelope_report import EnvelopeReport as EnvelopeReport
+from app.catalogue.envelope_report import Findings
 from app.catalogue.jsondoc import (  # decode_json & co. are re-exported: the validator's API
     QUOTE_LIMIT as QUOTE_LIMIT,
 )
@@ -57,102 +63,8 @@ from app.catalogue.query import (
 Profile = Literal["strict", "lenient"]
 
 MAX_BATCH = 1000  # envelopes per batch request
-# Findings per collection (bad `errors` elements, unknown members) before one summary finding:
-# keeps a report's size proportionate however many bad items a body holds.
-MAX_ITEM_FINDINGS = 20
-
-# The stable rule identifiers, each with its one-line meaning. Clients key on these ids, so
-# they never change meaning; docs/envelope-validation.md lists the same set (a unit test checks
-# that, and that every rule is emitted by some case).
-RULES: dict[str, str] = {
-    "shape.type": (
-        "A value has the wrong JSON type: the body or `error` is not an object, a field is not "
-        'the type the descriptions give it (`"1205"` and `true` are not integers), or an '
-        "element of `errors` is not a string."
-    ),
-    "shape.required": "A member the profile requires is missing (`error` itself, or a field).",
-    "shape.recommended": (
-        "Lenient only, a warning: `slug` or `request_id` is missing; one of the two "
-        "descriptions requires it (strict requires both)."
-    ),
-    "shape.null_optional": (
-        "An optional field is null: a warning in lenient (read as absent), an error in strict."
-    ),
-    "shape.status_range": "`status` is an integer but not an HTTP status (100-599).",
-    "shape.empty": "`message`, `slug` or `request_id` is an empty or whitespace-only string.",
-    "shape.blank_suggested_fix": (
-        "A warning in both profiles: `suggested_fix` is empty or whitespace-only."
-    ),
-    "shape.duplicate_member": (
-        "An object names one member twice: parsers disagree on which value wins (errcat, like "
-        "most, reads the last): a warning in lenient, an error in strict."
-    ),
-    "shape.unknown_field": (
-        "A member neither description lists, inside `error` or next to it: a warning in "
-        "lenient, an error in strict."
-    ),
-    "catalogue.code_undocumented": (
-        "A warning: the code is not documented but lies in a declared range (named); its "
-        "status and slug cannot be checked."
-    ),
-    "catalogue.code_unknown": (
-        "The code is not documented in the platform namespace and lies in no declared range."
-    ),
-    "catalogue.status_mismatch": (
-        "`status` is not the catalogue status of the code's entry (of any entry, for a code "
-        "listed twice)."
-    ),
-    "catalogue.slug_mismatch": (
-        "`slug` is not `<Service>_<Name>` of the matched entry (compared case-sensitively; the "
-        "message gives the expected slug)."
-    ),
-    "catalogue.ambiguous": (
-        "A warning: several entries of a code listed twice fit the envelope; `slug` would "
-        "tell which one is meant."
-    ),
-    "http.status_mismatch": "`status` differs from the `http_status` the envelope was sent with.",
-}
-
 _NON_EMPTY = frozenset({"message", "slug", "request_id"})
 _NUMERIC_TEXT = re.compile(r"\s*[+-]?\d{1,18}\s*")
-
-
-# --- the report -----------------------------------------------------------------------------
-
-
-class EnvelopeFinding(msgspec.Struct, frozen=True):
-    """One problem: where (an RFC 6901 JSON Pointer into the body), which rule, and why.
-
-    Not just ``Finding``: the integrity room has one too, and Litestar names clashing OpenAPI
-    components after their modules, which would rename this one whenever that one appears.
-    """
-
-    path: str
-    rule: str
-    message: str
-
-
-class EnvelopeReport(msgspec.Struct, frozen=True):
-    """The verdict on one envelope. ``valid`` is true when ``errors`` is empty.
-
-    ``entries`` are the platform catalogue entries of the envelope's code; ``matched`` is the one
-    the envelope's status (and slug, when given) designates, or null when none fits or several do.
-    """
-
-    valid: bool
-    errors: tuple[EnvelopeFinding, ...]
-    warnings: tuple[EnvelopeFinding, ...]
-    entries: tuple[Entry, ...]
-    matched: Entry | None
-
-
-class BatchReport(msgspec.Struct, frozen=True):
-    """One report per envelope of a batch, in the batch's order, with totals."""
-
-    items: tuple[EnvelopeReport, ...]
-    total: int
-    valid: int
-    invalid: int
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -179,14 +91,17 @@ def _entry_label(entry: Entry) -> str:
     return f"{entry.slug} ({entry.status})"
 
 
-def _duplicate_members(out: _Findings, obj: dict[str, Any], where: tuple[str, ...]) -> None:
-    for key in getattr(obj, "duplicates", ())[:MAX_ITEM_FINDINGS]:
-        out.by_profile(
+def _duplicate_members(out: Findings, obj: dict[str, Any], where: tuple[str, ...]) -> None:
+    out.capped(
+        out.by_profile,
+        getattr(obj, "duplicates", ()),
+        lambda key: (
             pointer(*where, key),
             "shape.duplicate_member",
             f"member {quote(key)} appears more than once; parsers disagree on which value "
             "counts (this report reads the last one)",
-        )
+        ),
+    )
 
 
 def batch_items(value: Any) -> list[Any]:
@@ -245,49 +160,25 @@ def field_rules(page: tuple[EnvelopeFieldDoc, ...]) -> tuple[FieldRule, ...]:
 # --- the walk ---------------------------------------------------------------------------------
 
 
-class _Findings:
-    def __init__(self, profile: str) -> None:
-        self.strict = profile == "strict"
-        self.errors: list[EnvelopeFinding] = []
-        self.warnings: list[EnvelopeFinding] = []
-
-    def error(self, path: str, rule: str, message: str) -> None:
-        self.errors.append(EnvelopeFinding(path=path, rule=rule, message=message))
-
-    def warn(self, path: str, rule: str, message: str) -> None:
-        self.warnings.append(EnvelopeFinding(path=path, rule=rule, message=message))
-
-    def by_profile(self, path: str, rule: str, message: str) -> None:
-        """An error in strict, a warning in lenient."""
-        (self.error if self.strict else self.warn)(path, rule, message)
-
-    def report(self, entries: tuple[Entry, ...], matched: Entry | None) -> EnvelopeReport:
-        return EnvelopeReport(
-            valid=not self.errors,
-            errors=tuple(self.errors),
-            warnings=tuple(self.warnings),
-            entries=entries,
-            matched=matched,
-        )
-
-
 def _unknown_members(
-    out: _Findings, obj: dict[str, Any], known: set[str], where: tuple[str, ...]
+    out: Findings, obj: dict[str, Any], known: set[str], where: tuple[str, ...]
 ) -> None:
     unknown = [k for k in obj if k not in known]
     place = "in `error`" if where else "next to `error`"
-    for key in unknown[:MAX_ITEM_FINDINGS]:
-        out.by_profile(
+    out.capped(
+        out.by_profile,
+        unknown,
+        lambda key: (
             pointer(*where, key),
             "shape.unknown_field",
             f"unknown member {quote(key)} {place}: neither description of the envelope has it",
-        )
-    if len(unknown) > MAX_ITEM_FINDINGS:
-        out.by_profile(
+        ),
+        lambda rest: (
             pointer(*where),
             "shape.unknown_field",
-            f"and {len(unknown) - MAX_ITEM_FINDINGS} more unknown members (not listed)",
-        )
+            f"and {rest} more unknown members (not listed)",
+        ),
+    )
 
 
 def _type_hint(snap: Snapshot, rule: FieldRule, value: Any) -> str:
@@ -309,7 +200,7 @@ def _type_hint(snap: Snapshot, rule: FieldRule, value: Any) -> str:
 
 
 def _check_fields(
-    snap: Snapshot, out: _Findings, body: dict[str, Any], profile: str
+    snap: Snapshot, out: Findings, body: dict[str, Any], profile: str
 ) -> dict[str, Any]:
     """Shape rules for every known field; returns the fields whose values have the right type."""
     usable: dict[str, Any] = {}
@@ -363,23 +254,25 @@ def _check_fields(
     return usable
 
 
-def _check_string_items(out: _Findings, items: list[Any], where: tuple[str, ...]) -> None:
+def _check_string_items(out: Findings, items: list[Any], where: tuple[str, ...]) -> None:
     bad = [i for i, item in enumerate(items) if not isinstance(item, str)]
-    for i in bad[:MAX_ITEM_FINDINGS]:
-        out.error(
+    out.capped(
+        out.error,
+        bad,
+        lambda i: (
             pointer(*where, i),
             "shape.type",
             f"element {i} of `{where[-1]}` must be a string, not {describe(items[i])}",
-        )
-    if len(bad) > MAX_ITEM_FINDINGS:
-        out.error(
+        ),
+        lambda rest: (
             pointer(*where),
             "shape.type",
-            f"and {len(bad) - MAX_ITEM_FINDINGS} more elements of `{where[-1]}` are not strings",
-        )
+            f"and {rest} more elements of `{where[-1]}` are not strings",
+        ),
+    )
 
 
-def _check_code(snap: Snapshot, out: _Findings, code: int) -> tuple[Entry, ...]:
+def _check_code(snap: Snapshot, out: Findings, code: int) -> tuple[Entry, ...]:
     """The platform entries of the code; when there are none, say where the code lies."""
     entries = lookup(snap, code, "platform")
     if entries:
@@ -410,7 +303,7 @@ def _check_code(snap: Snapshot, out: _Findings, code: int) -> tuple[Entry, ...]:
 
 def _match_entry(
     snap: Snapshot,
-    out: _Findings,
+    out: Findings,
     entries: tuple[Entry, ...],
     code: int,
     status: int | None,
@@ -460,7 +353,7 @@ def _match_entry(
 
 
 def _status_mismatch(
-    out: _Findings, code: int, status: int | None, expected: Sequence[Entry]
+    out: Findings, code: int, status: int | None, expected: Sequence[Entry]
 ) -> None:
     if status is None:
         return
@@ -479,7 +372,7 @@ def _status_mismatch(
 
 
 def _slug_mismatch(
-    snap: Snapshot, out: _Findings, code: int, slug: str | None, expected: Sequence[Entry]
+    snap: Snapshot, out: Findings, code: int, slug: str | None, expected: Sequence[Entry]
 ) -> None:
     if slug is None:
         return
@@ -499,7 +392,7 @@ def validate_envelope(
     http_status: int | None = None,
 ) -> EnvelopeReport:
     """Every finding about one decoded envelope, in one pass; never raises for any JSON value."""
-    out = _Findings(profile)
+    out = Findings(profile)
     if not isinstance(value, dict):
         out.error(
             "",

@@ -9,6 +9,8 @@ per problem).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from app.catalogue.text import quote
 
 
@@ -82,22 +84,28 @@ class StatusNotFound(NotFound):
         self.status = status
 
 
-class ServiceNotFound(NotFound):
+class _NamedNotFound(NotFound):
+    """Nothing of this kind has the name asked for; ``listing`` says where the names are."""
+
+    kind: ClassVar[str]
+    listing: ClassVar[str]
+
     def __init__(self, name: str) -> None:
         super().__init__(
-            f"No service is named {quote(name, 60, mark_cut=False)}",
-            suggested_fix="GET /services lists every service with its key.",
+            f"No {self.kind} is named {quote(name, 60, mark_cut=False)}",
+            suggested_fix=self.listing,
         )
         self.name = name
 
 
-class ErrorTypeNotFound(NotFound):
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"No error type is named {quote(name, 60, mark_cut=False)}",
-            suggested_fix="GET /error-types lists them all.",
-        )
-        self.name = name
+class ServiceNotFound(_NamedNotFound):
+    kind = "service"
+    listing = "GET /services lists every service with its key."
+
+
+class ErrorTypeNotFound(_NamedNotFound):
+    kind = "error type"
+    listing = "GET /error-types lists them all."
 
 
 class RevisionNotFound(NotFound):
