@@ -34,7 +34,7 @@ from app.catalogue.envelope import (
     validate_batch,
     validate_envelope,
 )
-from app.catalogue.envelope_fields import REQUIRED_BY_BOTH
+from app.catalogue.envelope_fields import ENVELOPE_FIELDS, REQUIRED_BY_BOTH
 from app.catalogue.jsondoc import decode_json, quote
 from app.live import LiveCatalogue
 
@@ -98,14 +98,21 @@ async def read_json(request: Request[Any, Any, Any]) -> Any:
 
 # --- OpenAPI: the request body a raw-body handler cannot declare ------------------------------
 
+_TYPE_SCHEMA: dict[str, dict[str, Any]] = {
+    "string": {"type": OpenAPIType.STRING},
+    "integer": {"type": OpenAPIType.INTEGER},
+    "array": {"type": OpenAPIType.ARRAY, "items": Schema(type=OpenAPIType.STRING)},
+}
+# What the schema says of a field beyond its type.
+_FIELD_NOTES: dict[str, dict[str, Any]] = {
+    "message": {"min_length": 1, "description": "Human-readable"},
+    "code": {"description": "Catalogue code, e.g. 1205"},
+    "slug": {"description": "<Service>_<Name>; OpenAPI: required"},
+    "status": {"minimum": 100, "maximum": 599},
+    "request_id": {"description": "The page: required"},
+}
 _FIELD_SCHEMAS = {
-    "message": Schema(type=OpenAPIType.STRING, min_length=1, description="Human-readable"),
-    "code": Schema(type=OpenAPIType.INTEGER, description="Catalogue code, e.g. 1205"),
-    "slug": Schema(type=OpenAPIType.STRING, description="<Service>_<Name>; OpenAPI: required"),
-    "status": Schema(type=OpenAPIType.INTEGER, minimum=100, maximum=599),
-    "request_id": Schema(type=OpenAPIType.STRING, description="The page: required"),
-    "suggested_fix": Schema(type=OpenAPIType.STRING),
-    "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING)),
+    f.name: Schema(**_TYPE_SCHEMA[f.type], **_FIELD_NOTES.get(f.name, {})) for f in ENVELOPE_FIELDS
 }
 ENVELOPE_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,

@@ -75,13 +75,13 @@ DOMAIN_ERRORS: dict[type[CatalogueProblem], tuple[int, str | None]] = {
     NotFound: (404, "ResourceNotFound"),
     InvalidInteger: (400, "BadRequest"),
     InvalidRequest: (400, None),
-    CatalogueProblem: (500, None),
 }
 
 
-def domain_status(exc: CatalogueProblem) -> tuple[int, str | None]:
-    """The HTTP status and preferred HTTP-section entry of a domain exception."""
-    return next(DOMAIN_ERRORS[cls] for cls in type(exc).__mro__ if cls in DOMAIN_ERRORS)
+def domain_status(exc: CatalogueProblem) -> tuple[int, str | None] | None:
+    """The HTTP status and preferred HTTP-section entry of a domain exception (None: a kind
+    the table does not know, answered as an unhandled error)."""
+    return next((DOMAIN_ERRORS[cls] for cls in type(exc).__mro__ if cls in DOMAIN_ERRORS), None)
 
 
 _DEFAULT_FIX = {
@@ -195,8 +195,9 @@ def as_catalogue_error(request: Request[Any, Any, Any], exc: Exception) -> Catal
     """Any exception as the error errcat answers with."""
     if isinstance(exc, CatalogueError):
         return exc
-    if isinstance(exc, CatalogueProblem):
-        status, prefer = domain_status(exc)
+    mapped = domain_status(exc) if isinstance(exc, CatalogueProblem) else None
+    if mapped is not None:
+        status, prefer = mapped
         return CatalogueError(
             status, exc.message, suggested_fix=exc.suggested_fix, errors=exc.errors, prefer=prefer
         )

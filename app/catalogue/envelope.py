@@ -24,7 +24,9 @@ Decisions worth knowing:
   (bad ``errors`` elements, unknown members) are capped, so a hostile body cannot blow up the
   report.
 
-Pure: knows nothing of HTTP or SQL.
+Pure: knows nothing of HTTP or SQL. Reading the body is ``jsondoc``'s part, the report's shapes
+and rule ids ``envelope_report``'s; what stays here (~440 lines) is the walk over the envelope:
+shape rules and catalogue rules share its findings and are read together.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """The integrity report: every place where the loaded catalogue contradicts itself. Pure functions.
 
+(One module of ~570 lines, on purpose: a third of it is this description of the rules, the rest
+is the rule table and one short check per rule, each reading like the rule it implements; the
+checks share the same few helpers and are read together when the page is reviewed. Split by
+rule family they would scatter one report over files that each make sense only with the others.)
+
 The page has three sources of truth that should agree and often do not: the "Error Code Ranges"
 list (the *declared ranges*, ``snapshot.ranges``), the range printed in each section heading
 (the *heading range*, ``Section.range_start``/``range_end``) and the codes in the tables. Each
