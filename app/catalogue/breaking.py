@@ -38,9 +38,6 @@ class BreakingChange(msgspec.Struct, frozen=True):
     name: str | None = None
 
 
-# --- breaking changes --------------------------------------------------------------------------
-
-
 def names(entries: Iterable[DiffEntry]) -> str:
     return " / ".join(f"{e.name} ({e.status})" for e in entries)
 
@@ -136,6 +133,8 @@ CHANGE_RULES: tuple[ChangeRule, ...] = (
         "The {namespace} error type {name} would be removed; clients that match on it would "
         "no longer find it.",
     ),
+    # The envelope is parsed by every client and checked by the validator: removing, retyping
+    # or newly requiring a field turns envelopes that were valid, or code that read them, wrong.
     ChangeRule(
         "envelope_field_removed",
         "envelope fields only in the old document",

@@ -12,20 +12,12 @@ new one(s): that is one *reused* number (old has (S, 1205, A), new has (S, 1205,
 not a removal plus an addition. A renumbered entry (same name, new number) and an entry moved to
 another section are a removal plus an addition. The order of rows is not a change.
 
-Breaking changes (``BreakingChange.kind``), the ones seeding refuses unless forced:
-- ``code_removed``: an entry removed (not part of a reuse): clients handling it lose it;
-- ``code_reused``: a number that now means something else: clients handling it misread it;
-- ``status_changed``: an entry's HTTP status changed: clients branch on it;
-- ``error_type_removed``: a Thermos error type removed: clients match on the type string;
-- ``envelope_field_removed``, ``envelope_field_changed`` (its type or whether it is required
-  changed, in either direction), ``envelope_field_added`` (only when the new field is required):
-  the envelope is parsed by every client and checked by the validator, so any of these turns
-  envelopes that were valid, or code that read them, wrong.
-Allowed (reported, never breaking): added entries, changed descriptions, added error types or
-changed error type descriptions, added optional envelope fields or changed examples, and every
-change to the declared ranges, section headings and heading ranges: these change how numbers
-outside the documented codes resolve, not what any documented code means. A change of the
-document's ``source`` line is reported too.
+Breaking changes, the ones seeding refuses unless forced, and the changes that are allowed
+(reported, never breaking) are one table: ``app.catalogue.breaking.CHANGE_RULES``. In short:
+removing a code, reusing a number, changing a status, removing an error type, and removing,
+retyping or newly requiring an envelope field break clients; additions, descriptions,
+examples, ranges and headings do not (they change how numbers outside the documented codes
+resolve, not what any documented code means).
 
 Every list is sorted (entries by namespace, code, section, name), so one pair of documents
 always gives the same diff.

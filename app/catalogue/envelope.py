@@ -24,9 +24,9 @@ Decisions worth knowing:
   (bad ``errors`` elements, unknown members) are capped, so a hostile body cannot blow up the
   report.
 
-Pure: knows nothing of HTTP or SQL. Reading the body is ``jsondoc``'s part, the report's shapes
-and rule ids ``envelope_report``'s; what stays here (~440 lines) is the walk over the envelope:
-shape rules and catalogue rules share its findings and are read together.
+Pure: knows nothing of HTTP or SQL. Reading the body is ``jsondoc``'s part, the report's
+shapes and rule ids ``envelope_report``'s (both re-exported here). What stays here (~440
+lines) is the walk over the envelope: shape and catalogue rules share its findings.
 """
 
 from __future__ import annotations
@@ -45,13 +45,10 @@ from app.catalogue.envelope_report import BatchReport as BatchReport
 from app.catalogue.envelope_report import EnvelopeFinding as EnvelopeFinding
 from app.catalogue.envelope_report import EnvelopeReport as EnvelopeReport
 from app.catalogue.envelope_report import Findings
-from app.catalogue.jsondoc import (  # decode_json & co. are re-exported: the validator's API
-    QUOTE_LIMIT as QUOTE_LIMIT,
-)
+from app.catalogue.jsondoc import QUOTE_LIMIT as QUOTE_LIMIT
 from app.catalogue.jsondoc import BodyError as BodyError
 from app.catalogue.jsondoc import decode_json as decode_json
-from app.catalogue.jsondoc import describe, number, pointer, quote
-from app.catalogue.jsondoc import is_integer as is_integer
+from app.catalogue.jsondoc import describe, is_integer, number, pointer, quote
 from app.catalogue.jsondoc import line_column as line_column
 from app.catalogue.model import Entry, EnvelopeFieldDoc, Snapshot
 from app.catalogue.query import (
