@@ -340,7 +340,7 @@ def render_diff(diff: CatalogueDiff) -> str:
     lines += [_entry_line("+", e) for e in diff.added]
     lines += [_entry_line("-", e) for e in diff.removed]
     for c in diff.changed:
-        what = "; ".join(f"{f.field} {f.old!r} -> {f.new!r}" for f in c.changes)
+        what = _changes_text(c.changes)
         lines.append(f"~ {c.namespace} {c.service} {c.code} {c.name}: {what}")
     for r in diff.reused:
         lines.append(f"~ {r.namespace} {r.service} {r.code}: {names(r.before)} -> {names(r.after)}")
@@ -357,7 +357,7 @@ def render_diff(diff: CatalogueDiff) -> str:
             key = " ".join(
                 str(v) for k, v in msgspec.structs.asdict(change).items() if k != "changes"
             )
-            what = "; ".join(f"{f.field} {f.old!r} -> {f.new!r}" for f in change.changes)
+            what = _changes_text(change.changes)
             lines.append(f"~ {label} {key}: {what}")
     if diff.source is not None:
         lines.append(f"~ source: {diff.source.old!r} -> {diff.source.new!r}")
@@ -369,3 +369,7 @@ def render_diff(diff: CatalogueDiff) -> str:
 
 def _struct_text(item: msgspec.Struct) -> str:
     return " ".join(f"{k}={v!r}" for k, v in msgspec.structs.asdict(item).items())
+
+
+def _changes_text(changes: Iterable[FieldChange]) -> str:
+    return "; ".join(f"{f.field} {f.old!r} -> {f.new!r}" for f in changes)
