@@ -34,3 +34,20 @@ def test_a_missing_revision_is_named(seeded_db, start, end, missing) -> None:
         changes(seeded_db, start, end)
     assert caught.value.revision == missing
     assert caught.value.message == f"No revision {missing}"
+
+
+def test_the_cli_and_the_api_tell_the_same_missing_revision(seeded_db, monkeypatch, capsys) -> None:
+    from litestar.testing import TestClient
+
+    from app.cli import main as cli
+    from app.main import create_app
+
+    monkeypatch.setenv("DATABASE_URL", seeded_db.url)
+    assert cli(["changes", "--from", "1", "--to", "9"]) == 1
+    assert capsys.readouterr().err == "errcat: no revision 9 (errcat revisions lists them)\n"
+    assert cli(["changes", "--from", "1"]) == 0
+    assert capsys.readouterr().out.startswith("revision 1 -> 1\nentries: 0 added")
+    with TestClient(create_app(seeded_db.settings())) as client:
+        answer = client.get("/catalogue/changes", params={"from": 1, "to": 9})
+    assert answer.status_code == 404
+    assert answer.json()["error"]["message"] == "No revision 9"
