@@ -20,12 +20,14 @@ import msgspec
 from alembic import command
 from alembic.config import Config
 
-from app.catalogue.diff import diff_catalogues, render_diff
+from app.catalogue.diff import render_diff
+from app.catalogue.errors import RevisionNotFound
 from app.catalogue.export import EXPORT_FORMATS, render_export
 from app.catalogue.integrity import integrity_report
 from app.catalogue.model import CatalogueVersion
 from app.catalogue.query import build_snapshot
 from app.db import store
+from app.revisions import revision_changes
 from app.seeding import BreakingChangeError, SeedOutcome, describe_plan, plan, seed_catalogue
 from app.seeds import DEFAULT_SEED_PATH, SeedError, content_hash, load_seed, render
 from app.settings import Settings, SettingsError
@@ -83,17 +85,11 @@ async def _export(settings: Settings, fmt: str) -> bytes:
 
 
 async def _changes(settings: Settings, start: int, end: int | None) -> str:
-    async def work(engine):
-        latest = await store.latest_revision(engine)
-        target = latest if end is None else end
-        old = await store.read_revision_document(engine, start)
-        new = None if target is None else await store.read_revision_document(engine, target)
-        if old is None or new is None:
-            missing = start if old is None else target
-            raise CommandError(f"no revision {missing} (errcat revisions lists them)")
-        return f"revision {start} -> {target}\n" + render_diff(diff_catalogues(old, new))
-
-    return await _with_engine(settings, work)
+    try:
+        found = await _with_engine(settings, lambda engine: revision_changes(engine, start, end))
+    except RevisionNotFound as exc:
+        raise CommandError(f"no revision {exc.revision} (errcat revisions lists them)") from None
+    return f"revision {found.start} -> {found.end}\n" + render_diff(found.diff)
 
 
 def _enabled(name: str) -> bool:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.api.errors import CatalogueError
+from app.catalogue.errors import CatalogueNotLoaded
 from app.catalogue.model import Snapshot
 from app.catalogue.query import build_snapshot
 from app.db import store
@@ -103,11 +103,7 @@ class LiveCatalogue:
     def snapshot(self) -> Snapshot:
         snap = self._snapshot
         if snap is None:
-            raise CatalogueError(
-                503,
-                "The catalogue is not loaded",
-                suggested_fix="Seed the database (errcat seed) and retry; GET /ready tells when.",
-            )
+            raise CatalogueNotLoaded
         return snap
 
     async def reload(self) -> bool:

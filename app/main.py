@@ -19,13 +19,13 @@ from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.exports import build_router as build_exports_router
 from app.api.head import HeadAsGet
+from app.api.metrics import build_metrics_router
 from app.api.response_cache import ResponseCache
 from app.db.store import make_engine
 from app.edge import EdgeHeaders, client_gone_handler, serve_catalogue
 from app.live import LiveCatalogue
 from app.observability import (
     RequestObserver,
-    build_metrics_router,
     configure_logging,
 )
 from app.ratelimit import RateLimiter

@@ -5,14 +5,14 @@
 - Access log: off by default (uvicorn's costs 39% of throughput, see docs/performance.md);
   ACCESS_LOG=1 adds one JSON line per request with method, path, status, duration and request id.
 - Metrics: ``RequestObserver`` counts requests and times them by route template, method and
-  status; ``/metrics`` adds the catalogue's revision, entry count and reloads. With
+  status; ``CatalogueCollector`` adds the catalogue's revision, entry count, reloads and the
+  database's state (served at ``/metrics`` by app.api.metrics). With
   several uvicorn workers each worker has its own counters: scale with replicas, one worker
   each, when the numbers matter.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import logging.config
 import time
@@ -21,22 +21,13 @@ from http import HTTPStatus
 from typing import Any, ClassVar
 
 import msgspec
-from litestar import Request, Response, Router, get
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from app.api.common import error_responses
-from app.api.errors import CatalogueError, request_id
 from app.live import LiveCatalogue
+from app.requestid import request_id
 
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
@@ -196,43 +187,3 @@ class CatalogueCollector(Collector):
         )
         up.add_metric([], 1 if self.live.db_state == "ok" else 0)
         yield from (revision, entries, reloads, up)
-
-
-# CONTENT_TYPE_LATEST already ends in "; charset=utf-8", which Litestar appends to any text/
-# media type a second time: give it the type without the charset.
-METRICS_MEDIA_TYPE = CONTENT_TYPE_LATEST.split("; charset")[0]
-
-
-def check_bearer(request: Request[Any, Any, Any], token: str) -> None:
-    """401 in the envelope unless ``Authorization: Bearer <token>`` (compared in constant time)."""
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode(), token.encode()
-    ):
-        raise CatalogueError(
-            401,
-            "GET /metrics needs the operator's bearer token",
-            suggested_fix="Send Authorization: Bearer <METRICS_TOKEN>.",
-            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-        )
-
-
-def build_metrics_router(live: LiveCatalogue, token: str | None = None) -> Router:
-    catalogue_registry = CollectorRegistry(auto_describe=True)
-    catalogue_registry.register(CatalogueCollector(live))
-
-    @get(
-        "/metrics",
-        sync_to_thread=False,
-        media_type=METRICS_MEDIA_TYPE,
-        summary="Prometheus metrics, in the text exposition format",
-        description="With METRICS_TOKEN set, it needs `Authorization: Bearer <token>` (else 401).",
-        responses=error_responses(401),
-    )
-    def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
-        if token:
-            check_bearer(request, token)
-        body = generate_latest(REGISTRY) + generate_latest(catalogue_registry)
-        return Response(body, media_type=METRICS_MEDIA_TYPE)
-
-    return Router(path="/", route_handlers=[metrics], tags=["operations"])

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import envelope_response
+from app.api.errors import CatalogueError, envelope_response
 from app.catalogue.model import Snapshot
 
 log = logging.getLogger("errcat")
@@ -150,10 +150,12 @@ class RateLimiter:
         response = envelope_response(
             self.current_snapshot(),
             scope,
-            429,
-            f"Too many requests: at most {self.max_requests} per {self.window} s per client",
-            suggested_fix=f"Retry after {reset} s (the Retry-After header).",
-            headers={"Retry-After": str(reset)},
+            CatalogueError(
+                429,
+                f"Too many requests: at most {self.max_requests} per {self.window} s per client",
+                suggested_fix=f"Retry after {reset} s (the Retry-After header).",
+                headers={"Retry-After": str(reset)},
+            ),
         )
         body = msgspec.json.encode(response.content)
         start_headers = [

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.common import per_snapshot
+from app.catalogue.model import Snapshot
 from app.live import LiveCatalogue
 
 CACHE_CONTROL = b"public, no-cache"
@@ -21,6 +23,13 @@ def matches_if_none_match(if_none_match: bytes, etag: bytes) -> bool:
         return True
     opaque = etag.removeprefix(b"W/")
     return any(tag.strip().removeprefix(b"W/") == opaque for tag in if_none_match.split(b","))
+
+
+@per_snapshot
+def etag_of(snap: Snapshot) -> bytes:
+    """The snapshot's weak validator: its revision and the start of its content hash."""
+    version = snap.version
+    return f'W/"{version.revision}-{version.content_hash[:16]}"'.encode()
 
 
 class ConditionalGetMiddleware:
@@ -40,7 +49,7 @@ class ConditionalGetMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        etag = snap.etag.encode()
+        etag = etag_of(snap)
         if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
         not_modified = if_none_match is not None and matches_if_none_match(if_none_match, etag)
         # The handler always runs: only a 200 becomes a 304 (RFC 9110 ignores the condition

@@ -8,13 +8,13 @@ from litestar import Router, get
 from litestar.params import QueryParameter
 
 from app.api.common import CACHEABLE, error_responses, per_snapshot, store_access
-from app.api.errors import CatalogueError
 from app.api.schemas import CatalogueCounts, CatalogueInfo, RevisionList
-from app.catalogue.diff import CatalogueDiff, diff_catalogues
+from app.catalogue.diff import CatalogueDiff
 from app.catalogue.integrity import IntegrityReport, integrity_report
-from app.catalogue.model import CatalogueDocument, Snapshot
+from app.catalogue.model import Snapshot
 from app.db import store
 from app.live import LiveCatalogue
+from app.revisions import revision_changes
 
 
 def _info(snap: Snapshot) -> CatalogueInfo:
@@ -81,23 +81,9 @@ def build_router(live: LiveCatalogue) -> Router:
             int | None, QueryParameter(ge=1, le=2**31 - 1, description="Default: the newest")
         ] = None,
     ) -> CatalogueDiff:
-        async def read() -> tuple[int | None, CatalogueDocument | None, CatalogueDocument | None]:
-            end = to if to is not None else await store.latest_revision(live.engine)
-            old = await store.read_revision_document(live.engine, start)
-            new = await store.read_revision_document(live.engine, end) if end else None
-            return end, old, new
-
         async with store_access(live.timeout, live):
-            end, old, new = await store.bounded(read(), live.timeout)
-        if old is None or new is None:
-            missing = start if old is None else end
-            raise CatalogueError(
-                404,
-                f"No revision {missing}",
-                suggested_fix="GET /catalogue/revisions lists the stored revisions.",
-                prefer="ResourceNotFound",
-            )
-        return diff_catalogues(old, new)
+            changes = await store.bounded(revision_changes(live.engine, start, to), live.timeout)
+        return changes.diff
 
     return Router(
         path="/",

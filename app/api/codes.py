@@ -16,14 +16,8 @@ from litestar.openapi.spec import (
 )
 from litestar.params import PathParameter, QueryParameter
 
-from app.api.common import (
-    CACHEABLE,
-    INTEGER_SCHEMA,
-    NamespaceParam,
-    error_responses,
-    parse_int,
-    raise_filter_error,
-)
+from app.api.bodies import read_body, require_media_type
+from app.api.common import CACHEABLE, INTEGER_SCHEMA, NamespaceParam, error_responses, parse_int
 from app.api.errors import CatalogueError
 from app.api.schemas import CodeLookup, EntryPage
 from app.catalogue.bulk import (
@@ -34,16 +28,8 @@ from app.catalogue.bulk import (
     bulk_lookup,
     parse_bulk_request,
 )
-from app.catalogue.envelope import BodyError
 from app.catalogue.guidance import ACTIONS
-from app.catalogue.query import (
-    FilterError,
-    describe_ranges,
-    filter_entries,
-    lookup,
-    nearest_ranges,
-    ranges_containing,
-)
+from app.catalogue.query import filter_entries, find_code, ranges_containing
 from app.live import LiveCatalogue
 
 MAX_LIMIT = 500
@@ -89,12 +75,6 @@ class _LookupOperation(Operation):
         )
 
 
-def _is_json(media_type: str) -> bool:
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
-
-
 def _parse_codes(raw: list[str]) -> frozenset[int] | None:
     """``?code=`` values (repeatable): None when none is given (empty ones filter nothing)."""
     if len(raw) > MAX_BULK:
@@ -129,33 +109,8 @@ def build_router(live: LiveCatalogue) -> Router:
     ) -> CodeLookup:
         snap = live.snapshot
         number = parse_int(code, "code")
-        entries = lookup(snap, number, namespace)
-        ranges = ranges_containing(snap, number)
-        if not entries:
-            where = f" in namespace {namespace}" if namespace else ""
-            elsewhere = sorted({e.namespace for e in lookup(snap, number)})
-            if elsewhere:
-                fix = (
-                    f"{number} is documented in namespace {', '.join(elsewhere)}; "
-                    "leave out ?namespace= to see every entry."
-                )
-            elif ranges:
-                fix = (
-                    f"{number} is undocumented but lies in the declared range "
-                    f"{describe_ranges(ranges)}; GET /ranges/resolve?code={number} tells more."
-                )
-            else:
-                near = nearest_ranges(snap, number)
-                fix = (
-                    f"{number} lies in no declared range; the nearest are {describe_ranges(near)}."
-                )
-            raise CatalogueError(
-                404,
-                f"Code {number} is not documented{where}",
-                suggested_fix=fix,
-                prefer="ResourceNotFound",
-            )
-        return CodeLookup(code=number, entries=entries, ranges=ranges)
+        entries = find_code(snap, number, namespace)
+        return CodeLookup(code=number, entries=entries, ranges=ranges_containing(snap, number))
 
     @get(
         "/codes",
@@ -237,14 +192,11 @@ def build_router(live: LiveCatalogue) -> Router:
             "action": action,
             "retryable": retryable,
         }
-        try:
-            found = filter_entries(
-                live.snapshot,
-                namespace=namespace,
-                **{k: v for k, v in filters.items() if v is not None and v.strip(" \t")},
-            )
-        except FilterError as exc:
-            raise_filter_error(exc)
+        found = filter_entries(
+            live.snapshot,
+            namespace=namespace,
+            **{k: v for k, v in filters.items() if v is not None and v.strip(" \t")},
+        )
         wanted = _parse_codes(code or [])
         if wanted is not None:
             found = tuple(e for e in found if e.code in wanted)
@@ -267,20 +219,8 @@ def build_router(live: LiveCatalogue) -> Router:
         operation_class=_LookupOperation,
     )
     async def lookup_codes(request: Request[Any, Any, Any]) -> BulkLookupResult:
-        media_type = request.content_type[0].lower()
-        if not _is_json(media_type):
-            raise CatalogueError(
-                415,
-                "The body must be sent as application/json",
-                errors=["header Content-Type: expected application/json"],
-                suggested_fix="Send the lookup with Content-Type: application/json.",
-            )
-        try:
-            body = parse_bulk_request(await request.body())
-        except BodyError as exc:
-            raise CatalogueError(
-                400, exc.message, errors=exc.errors, suggested_fix=exc.suggested_fix
-            ) from None
+        require_media_type(request, "application/json")
+        body = parse_bulk_request(await read_body(request, what="lookup body"))
         return bulk_lookup(live.snapshot, body.codes, body.namespace)
 
     return Router(path="/", route_handlers=[get_code, list_codes, lookup_codes], tags=["codes"])

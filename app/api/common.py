@@ -6,18 +6,18 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from http import HTTPStatus
-from typing import TYPE_CHECKING, Annotated, Literal, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.api.errors import CatalogueError, ErrorEnvelope
+from app.catalogue.errors import InvalidInteger, StoreUnavailable
 from app.catalogue.model import Snapshot
-from app.catalogue.query import FilterError
+
+# Re-exported: the routers take every shared piece from here.
+from app.error_envelope import EXAMPLE_IDENTITIES as EXAMPLE_IDENTITIES
+from app.error_envelope import error_responses as error_responses
 
 if TYPE_CHECKING:
     from app.live import LiveCatalogue
@@ -44,19 +44,8 @@ def parse_int(raw: str, field: str, example: int = 1205) -> int:
     # spaces, letting "\x1c1205\x1f" through as 1205.
     text = raw.strip(" \t")
     if not _INT.fullmatch(text):
-        raise CatalogueError(
-            400,
-            f"{field} must be an integer, not {quote(raw)}",
-            errors=[f"{field}: expected an integer of at most 18 digits"],
-            suggested_fix=f"Send {field} as a whole number, e.g. {example}.",
-            prefer="BadRequest",
-        )
+        raise InvalidInteger(field, raw, example)
     return int(text)
-
-
-def quote(value: str, limit: int = 40) -> str:
-    """A value from the request, cut short and repr-escaped, safe to put in a message."""
-    return repr(value[:limit]) + ("…" if len(value) > limit else "")
 
 
 @asynccontextmanager
@@ -75,72 +64,11 @@ async def store_access(
         if live is not None:
             live.record_database(exc)
         stalled = isinstance(exc, TimeoutError | PoolTimeout) or "Timeout" in type(exc).__name__
-        reason = f"no answer within {timeout:g} s" if stalled else type(exc).__name__
-        raise CatalogueError(
-            503,
-            f"Database unavailable: {reason}",
-            suggested_fix="Retry shortly; check DATABASE_URL and that the database is up.",
-            prefer="ServiceUnavailable",
+        raise StoreUnavailable(
+            f"no answer within {timeout:g} s" if stalled else type(exc).__name__
         ) from exc
     if live is not None:
         live.record_database(None)
-
-
-def raise_filter_error(exc: FilterError) -> NoReturn:
-    raise CatalogueError(
-        400,
-        f"Invalid value for {exc.field}",
-        errors=[f"{exc.field}: {exc}"],
-        suggested_fix=str(exc),
-    ) from exc
-
-
-# The (code, slug) errcat's own errors carry per status, for the documentation's examples; a
-# unit test checks them against query.http_error_identity on the seeded catalogue.
-EXAMPLE_IDENTITIES: dict[int, tuple[int, str]] = {
-    400: (10400, "HTTP_BadRequest"),
-    401: (10401, "HTTP_Unauthorized"),
-    404: (10424, "HTTP_ResourceNotFound"),
-    405: (10405, "HTTP_MethodNotAllowed"),
-    413: (10413, "HTTP_RequestEntityTooLarge"),
-    415: (10415, "HTTP_UnsupportedMediaType"),
-    429: (10429, "HTTP_TooManyRequests"),
-    500: (10500, "HTTP_InternalServerError"),
-    503: (10503, "HTTP_ServiceUnavailable"),
-}
-
-
-def _example(status: int) -> Example:
-    phrase = HTTPStatus(status).phrase
-    code, slug = EXAMPLE_IDENTITIES[status]
-    return Example(
-        summary=phrase,
-        value={
-            "error": {
-                "message": phrase,
-                "code": code,
-                "slug": slug,
-                "status": status,
-                "request_id": "req_3f2a9c1e5b7d4a60c2e8f1b3",
-                "suggested_fix": "What to change before retrying",
-                "errors": [],
-            }
-        },
-    )
-
-
-def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """OpenAPI descriptions of the envelope for the statuses a route can answer with."""
-    everywhere = (405, 429, 500, 503)
-    return {
-        status: ResponseSpec(
-            data_container=ErrorEnvelope,
-            generate_examples=False,  # ours below; generated ones show impossible statuses
-            description=f"{HTTPStatus(status).phrase}, in the catalogue's error envelope",
-            examples=[_example(status)],
-        )
-        for status in sorted({*statuses, *everywhere})
-    }
 
 
 def per_snapshot(build: Callable[[Snapshot], T]) -> Callable[[Snapshot], T]:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Router, post
-from litestar.exceptions import HTTPException
 from litestar.openapi.spec import (
     Example,
     OpenAPIMediaType,
@@ -21,8 +20,8 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-from app.api.common import error_responses, quote
-from app.api.errors import CatalogueError
+from app.api.bodies import read_body, require_media_type, too_large
+from app.api.common import error_responses
 from app.catalogue.decode import MAX_INPUT_BYTES, DecodeReport, InputTooLarge, decode
 from app.live import LiveCatalogue
 
@@ -82,47 +81,12 @@ class _WithBody(Operation):
         )
 
 
-def _accepted(media_type: str) -> bool:
-    return media_type in ("application/json", "text/plain") or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
-
-
-def _too_large(size: int | None = None) -> CatalogueError:
-    sent = f"; this one is {size}" if size is not None else ""
-    return CatalogueError(
-        413,
-        f"The body is larger than the {MAX_INPUT_BYTES} bytes errcat decodes{sent}",
-        errors=[f"body: more than {MAX_INPUT_BYTES} bytes"],
-        suggested_fix="Send one error body; cut a long log down to the line with the error.",
-    )
-
-
 async def _read_text(request: Request[Any, Any, Any]) -> str | bytes:
-    media_type, options = request.content_type
-    media_type = media_type.lower()
-    if not _accepted(media_type):
-        sent = (
-            f"its Content-Type is {quote(request.headers.get('content-type', ''))}"
-            if media_type
-            else "it has no Content-Type"
-        )
-        raise CatalogueError(
-            415,
-            f"The body must be sent as application/json or text/plain; {sent}",
-            errors=[f"header Content-Type: expected application/json or text/plain; {sent}"],
-            suggested_fix="Send JSON as application/json and anything else as text/plain.",
-        )
-    try:
-        raw = await request.body()
-    except HTTPException as exc:
-        if exc.status_code != 413:
-            raise
-        raise _too_large() from None
-    if len(raw) > MAX_INPUT_BYTES:
-        raise _too_large(len(raw))
+    require_media_type(request, "application/json or text/plain", text_plain=True)
+    raw = await read_body(request, MAX_INPUT_BYTES, what="body to decode")
+    charset = request.content_type[1].get("charset", "utf-8")
     try:  # an unknown charset, or a codec that is not a text encoding (rot13): read as UTF-8
-        return raw.decode(options.get("charset", "utf-8"), "replace")
+        return raw.decode(charset, "replace")
     except LookupError:
         return raw.decode("utf-8", "replace")
 
@@ -148,6 +112,6 @@ def build_router(live: LiveCatalogue) -> Router:
         try:
             return decode(live.snapshot, text)
         except InputTooLarge as exc:  # more characters than bytes cannot happen; kept total
-            raise _too_large(exc.size) from None
+            raise too_large(MAX_INPUT_BYTES, "body to decode", exc.size) from None
 
     return Router(path="/", route_handlers=[decode_body], tags=["decode"])

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request, Router, post
-from litestar.exceptions import HTTPException
 from litestar.openapi.spec import (
     Example,
     OpenAPIMediaType,
@@ -23,23 +22,22 @@ from litestar.openapi.spec import (
 )
 from litestar.params import QueryParameter
 
+from app.api.bodies import read_body, require_media_type
 from app.api.common import error_responses
-from app.api.errors import CatalogueError
 from app.catalogue.envelope import (
     MAX_BATCH,
     MAX_BATCH_BYTES,
     MAX_BATCH_FINDINGS,
     MAX_BATCH_ITEM_FINDINGS,
     BatchReport,
-    BodyError,
     EnvelopeReport,
     Profile,
     batch_items,
-    decode_json,
-    quote,
     validate_batch,
     validate_envelope,
 )
+from app.catalogue.envelope_fields import ENVELOPE_FIELDS, REQUIRED_BY_BOTH
+from app.catalogue.jsondoc import decode_json
 from app.live import LiveCatalogue
 
 ProfileParam = Annotated[
@@ -62,68 +60,32 @@ HttpStatusParam = Annotated[
 ]
 
 
-def _is_json(media_type: str) -> bool:
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
-
-
-async def read_json(request: Request[Any, Any, Any], max_bytes: int | None = None) -> Any:
-    """The body decoded to plain values, or a CatalogueError: 415 (not sent as JSON), 413 (over
-    the app's body limit, or over ``max_bytes``) or 400 (empty, not JSON, nested too deeply)."""
-    media_type = request.content_type[0].lower()
-    if not _is_json(media_type):
-        sent = (
-            f"its Content-Type is {quote(request.headers.get('content-type', ''))}"
-            if media_type
-            else "it has no Content-Type"
-        )
-        raise CatalogueError(
-            415,
-            f"The body must be sent as application/json; {sent}",
-            errors=[f"header Content-Type: expected application/json or a +json type; {sent}"],
-            suggested_fix="Send the envelope with Content-Type: application/json.",
-        )
-    try:
-        raw = await request.body()
-    except HTTPException as exc:
-        if exc.status_code != 413:
-            raise
-        # Litestar enforces the app's request_max_body_size; say what the limit is.
-        limit = request.route_handler.resolve_request_max_body_size()
-        raise CatalogueError(
-            413,
-            f"The body is larger than the {limit} bytes errcat accepts",
-            errors=[f"body: more than {limit} bytes"],
-            suggested_fix="Send one envelope as received, or split a batch into smaller ones.",
-        ) from None
-    if max_bytes is not None and len(raw) > max_bytes:
-        raise CatalogueError(
-            413,
-            f"A batch body holds at most {max_bytes} bytes, this one {len(raw)}",
-            errors=[f"body: {len(raw)} bytes, the batch limit is {max_bytes}"],
-            suggested_fix="Split the batch into smaller requests.",
-        )
-    try:
-        return decode_json(raw)
-    except BodyError as exc:
-        raise bad_body(exc) from None
-
-
-def bad_body(exc: BodyError) -> CatalogueError:
-    return CatalogueError(400, exc.message, errors=exc.errors, suggested_fix=exc.suggested_fix)
+async def read_json(
+    request: Request[Any, Any, Any], max_bytes: int | None = None, what: str = "body"
+) -> Any:
+    """The body decoded to plain values: 415 unless sent as JSON, 413 over the app's body limit
+    or ``max_bytes``, and a BodyError (400) when empty, not JSON or nested too deeply."""
+    require_media_type(request, "application/json or a +json type")
+    return decode_json(await read_body(request, max_bytes, what))
 
 
 # --- OpenAPI: the request body a raw-body handler cannot declare ------------------------------
 
+_TYPE_SCHEMA: dict[str, dict[str, Any]] = {
+    "string": {"type": OpenAPIType.STRING},
+    "integer": {"type": OpenAPIType.INTEGER},
+    "array": {"type": OpenAPIType.ARRAY, "items": Schema(type=OpenAPIType.STRING)},
+}
+# What the schema says of a field beyond its type.
+_FIELD_NOTES: dict[str, dict[str, Any]] = {
+    "message": {"min_length": 1, "description": "Human-readable"},
+    "code": {"description": "Catalogue code, e.g. 1205"},
+    "slug": {"description": "<Service>_<Name>; OpenAPI: required"},
+    "status": {"minimum": 100, "maximum": 599},
+    "request_id": {"description": "The page: required"},
+}
 _FIELD_SCHEMAS = {
-    "message": Schema(type=OpenAPIType.STRING, min_length=1, description="Human-readable"),
-    "code": Schema(type=OpenAPIType.INTEGER, description="Catalogue code, e.g. 1205"),
-    "slug": Schema(type=OpenAPIType.STRING, description="<Service>_<Name>; OpenAPI: required"),
-    "status": Schema(type=OpenAPIType.INTEGER, minimum=100, maximum=599),
-    "request_id": Schema(type=OpenAPIType.STRING, description="The page: required"),
-    "suggested_fix": Schema(type=OpenAPIType.STRING),
-    "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING)),
+    f.name: Schema(**_TYPE_SCHEMA[f.type], **_FIELD_NOTES.get(f.name, {})) for f in ENVELOPE_FIELDS
 }
 ENVELOPE_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
@@ -136,7 +98,7 @@ ENVELOPE_SCHEMA = Schema(
     properties={
         "error": Schema(
             type=OpenAPIType.OBJECT,
-            required=["message", "code", "status"],
+            required=list(REQUIRED_BY_BOTH),
             properties=_FIELD_SCHEMAS,
         )
     },
@@ -221,11 +183,7 @@ def build_router(live: LiveCatalogue) -> Router:
         request: Request[Any, Any, Any],
         profile: ProfileParam = "lenient",
     ) -> BatchReport:
-        values = await read_json(request, max_bytes=MAX_BATCH_BYTES)
-        try:
-            items = batch_items(values)
-        except BodyError as exc:
-            raise bad_body(exc) from None
+        items = batch_items(await read_json(request, MAX_BATCH_BYTES, "batch body"))
         return validate_batch(live.snapshot, items, profile=profile)
 
     return Router(path="/", route_handlers=[validate, validate_many], tags=["envelopes"])

@@ -8,8 +8,8 @@ from litestar import Router, get
 from litestar.params import PathParameter
 
 from app.api.common import CACHEABLE, error_responses
-from app.api.errors import CatalogueError
 from app.api.schemas import ErrorTypeList
+from app.catalogue.errors import ErrorTypeNotFound
 from app.catalogue.model import ErrorType
 from app.live import LiveCatalogue
 
@@ -38,12 +38,7 @@ def build_router(live: LiveCatalogue) -> Router:
     ) -> ErrorType:
         found = live.snapshot.error_type_index.get(error_type)
         if found is None:
-            raise CatalogueError(
-                404,
-                f"No error type is named {error_type[:60]!r}",
-                suggested_fix="GET /error-types lists them all.",
-                prefer="ResourceNotFound",
-            )
+            raise ErrorTypeNotFound(error_type)
         return found
 
     return Router(path="/", route_handlers=[list_error_types, get_error_type], tags=["error types"])

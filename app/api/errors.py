@@ -1,4 +1,8 @@
-"""Every error answer, in the catalogue's own envelope, rendered in one place; request ids.
+"""Every error answer, in the catalogue's own envelope, rendered in one place.
+
+The core raises domain exceptions (``app.catalogue.errors``); ``DOMAIN_ERRORS`` below is the one
+table that turns each kind into an HTTP status. Litestar's own exceptions (404 for a path, 405,
+validation) and errcat's HTTP-level ``CatalogueError`` go through the same handler.
 
 The envelope satisfies both published descriptions: the page's (``message``, ``code``,
 ``status``, ``request_id``, ``suggested_fix``, ``errors``) and the platform OpenAPI's ``Error``
@@ -10,41 +14,34 @@ own envelope validator.
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 from http import HTTPStatus
 from typing import Any
 
-import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.catalogue.errors import (
+    CatalogueNotLoaded,
+    CatalogueProblem,
+    InvalidInteger,
+    InvalidRequest,
+    NotFound,
+    StoreUnavailable,
+)
 from app.catalogue.model import Snapshot
 from app.catalogue.query import http_error_identity, undocumented_http_identity
+from app.error_envelope import ErrorBody as ErrorBody
+from app.error_envelope import ErrorEnvelope
+from app.requestid import REQUEST_ID_HEADER as REQUEST_ID_HEADER
+from app.requestid import request_id
 
 log = logging.getLogger("errcat")
 
-REQUEST_ID_HEADER = "x-request-id"
-_SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-
-
-class ErrorBody(msgspec.Struct):
-    message: str
-    code: int
-    slug: str
-    status: int
-    request_id: str
-    suggested_fix: str
-    errors: list[str] = msgspec.field(default_factory=list)
-
-
-class ErrorEnvelope(msgspec.Struct):
-    error: ErrorBody
-
 
 class CatalogueError(Exception):
-    """The one exception type for errcat's own errors: raise it, the handler renders it.
+    """errcat's own HTTP-level errors (a body too large, the wrong media type): raise it, the
+    handler renders it. The catalogue's own problems are domain exceptions (``DOMAIN_ERRORS``).
 
     ``prefer`` names the HTTP-section entry to use when the page documents several for the
     status (404: ``URLNotFound`` for a path, ``ResourceNotFound`` for a thing that is absent).
@@ -69,6 +66,24 @@ class CatalogueError(Exception):
         self.headers = headers or {}
 
 
+# The one mapping of domain exceptions to HTTP: status, and the HTTP-section entry whose code
+# and slug the envelope carries when the page documents several for that status. The most
+# specific class of an exception's MRO that is listed wins.
+DOMAIN_ERRORS: dict[type[CatalogueProblem], tuple[int, str | None]] = {
+    CatalogueNotLoaded: (503, None),
+    StoreUnavailable: (503, "ServiceUnavailable"),
+    NotFound: (404, "ResourceNotFound"),
+    InvalidInteger: (400, "BadRequest"),
+    InvalidRequest: (400, None),
+}
+
+
+def domain_status(exc: CatalogueProblem) -> tuple[int, str | None] | None:
+    """The HTTP status and preferred HTTP-section entry of a domain exception (None: a kind
+    the table does not know, answered as an unhandled error)."""
+    return next((DOMAIN_ERRORS[cls] for cls in type(exc).__mro__ if cls in DOMAIN_ERRORS), None)
+
+
 _DEFAULT_FIX = {
     400: "Correct the request as the errors list says and send it again.",
     404: "Check the path and identifiers; GET /schema lists every route.",
@@ -79,18 +94,6 @@ _DEFAULT_FIX = {
     500: "Retry later; if it persists, report the request_id.",
     503: "Retry shortly; the service is starting or its database is unreachable.",
 }
-
-
-def request_id(scope: Scope) -> str:
-    """The request's id: a safe incoming X-Request-ID, else a new ``req_...``; fixed per request."""
-    state = scope.setdefault("state", {})
-    rid = state.get("request_id")
-    if rid is None:
-        incoming = next((v for k, v in scope.get("headers", ()) if k == b"x-request-id"), None)
-        text = incoming.decode("latin-1") if incoming else ""
-        rid = text if _SAFE_REQUEST_ID.fullmatch(text) else f"req_{secrets.token_hex(12)}"
-        state["request_id"] = rid
-    return rid
 
 
 class RequestIdMiddleware:
@@ -141,85 +144,75 @@ def _validation_errors(request: Request[Any, Any, Any], exc: ValidationException
 
 
 def envelope_response(
-    snapshot: Snapshot | None,
-    scope: Scope,
-    status: int,
-    message: str,
-    *,
-    suggested_fix: str | None = None,
-    errors: list[str] | None = None,
-    prefer: str | None = None,
-    headers: dict[str, str] | None = None,
+    snapshot: Snapshot | None, scope: Scope, error: CatalogueError
 ) -> Response[ErrorEnvelope]:
+    status = error.status
     if snapshot is not None:
-        code, slug = http_error_identity(snapshot, status, prefer)
+        code, slug = http_error_identity(snapshot, status, error.prefer)
     else:  # before the catalogue is loaded: the rule for statuses the page has no code for
         code, slug = undocumented_http_identity(status)
     rid = request_id(scope)
     body = ErrorBody(
-        message=message,
+        message=error.message,
         code=code,
         slug=slug,
         status=status,
         request_id=rid,
-        suggested_fix=suggested_fix or _DEFAULT_FIX.get(status, "Check the request and retry."),
-        errors=errors or [],
+        suggested_fix=error.suggested_fix
+        or _DEFAULT_FIX.get(status, "Check the request and retry."),
+        errors=error.errors,
     )
     return Response(
         ErrorEnvelope(error=body),
         status_code=status,
         media_type=MediaType.JSON,
-        headers={**(headers or {}), "X-Request-ID": rid, "Cache-Control": "no-store"},
+        headers={**error.headers, "X-Request-ID": rid, "Cache-Control": "no-store"},
     )
+
+
+def _from_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> CatalogueError:
+    status = exc.status_code
+    errors = _validation_errors(request, exc) if isinstance(exc, ValidationException) else []
+    message = exc.detail or HTTPStatus(status).phrase
+    prefer = None
+    if status == 404:
+        message, prefer = f"No route matches {request.method} {request.url.path}", "URLNotFound"
+    elif status == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    elif status == 400 and errors:
+        message = "The request's parameters are invalid"
+    elif status == 400:
+        errors = [message]  # e.g. a missing required parameter: name it in errors too
+    if status >= 500:
+        log.error("server error: %s", exc.detail, extra={"request_id": request_id(request.scope)})
+        message = HTTPStatus(status).phrase
+    return CatalogueError(
+        status, message, errors=errors, prefer=prefer, headers=dict(exc.headers or {})
+    )
+
+
+def as_catalogue_error(request: Request[Any, Any, Any], exc: Exception) -> CatalogueError:
+    """Any exception as the error errcat answers with."""
+    if isinstance(exc, CatalogueError):
+        return exc
+    mapped = domain_status(exc) if isinstance(exc, CatalogueProblem) else None
+    if mapped is not None:
+        status, prefer = mapped
+        return CatalogueError(
+            status, exc.message, suggested_fix=exc.suggested_fix, errors=exc.errors, prefer=prefer
+        )
+    if isinstance(exc, HTTPException):
+        return _from_http_exception(request, exc)
+    log.exception("unhandled error", extra={"request_id": request_id(request.scope)})
+    return CatalogueError(500, "Internal server error")
 
 
 def make_exception_handler(current_snapshot):
     """One handler for every exception; ``current_snapshot()`` gives the loaded Snapshot or None."""
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
-        scope = request.scope
-        if isinstance(exc, CatalogueError):
-            return envelope_response(
-                current_snapshot(),
-                scope,
-                exc.status,
-                exc.message,
-                suggested_fix=exc.suggested_fix,
-                errors=exc.errors,
-                prefer=exc.prefer,
-                headers=exc.headers,
-            )
-        if isinstance(exc, HTTPException):
-            status = exc.status_code
-            errors = (
-                _validation_errors(request, exc) if isinstance(exc, ValidationException) else []
-            )
-            message = exc.detail or HTTPStatus(status).phrase
-            prefer = None
-            if status == 404:
-                message, prefer = (
-                    f"No route matches {request.method} {request.url.path}",
-                    "URLNotFound",
-                )
-            elif status == 405:
-                message = f"Method {request.method} is not allowed on {request.url.path}"
-            elif status == 400 and errors:
-                message = "The request's parameters are invalid"
-            elif status == 400:
-                errors = [message]  # e.g. a missing required parameter: name it in errors too
-            if status >= 500:
-                log.error("server error: %s", exc.detail, extra={"request_id": request_id(scope)})
-                message = HTTPStatus(status).phrase
-            return envelope_response(
-                current_snapshot(),
-                scope,
-                status,
-                message,
-                errors=errors,
-                prefer=prefer,
-                headers=dict(exc.headers or {}),
-            )
-        log.exception("unhandled error", extra={"request_id": request_id(scope)})
-        return envelope_response(current_snapshot(), scope, 500, "Internal server error")
+        return envelope_response(
+            current_snapshot(), request.scope, as_catalogue_error(request, exc)
+        )
 
     return handle

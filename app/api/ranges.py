@@ -16,16 +16,9 @@ from app.api.common import (
     parse_int,
     per_snapshot,
 )
-from app.api.errors import CatalogueError
 from app.api.schemas import RangeList, RangeResolution, RangeSection, RangeSummary
 from app.catalogue.model import Snapshot
-from app.catalogue.query import (
-    describe_ranges,
-    entries_in_range,
-    lookup,
-    nearest_ranges,
-    ranges_containing,
-)
+from app.catalogue.query import entries_in_range, resolve_number
 from app.live import LiveCatalogue
 
 
@@ -80,15 +73,7 @@ def build_router(live: LiveCatalogue) -> Router:
     ) -> RangeResolution:
         snap = live.snapshot
         number = parse_int(code, "code", example=1810)
-        ranges, entries = ranges_containing(snap, number), lookup(snap, number, namespace)
-        if not ranges and not entries:
-            raise CatalogueError(
-                404,
-                f"{number} lies in no declared range and is not documented",
-                suggested_fix="The nearest declared ranges are "
-                f"{describe_ranges(nearest_ranges(snap, number))}.",
-                prefer="ResourceNotFound",
-            )
+        ranges, entries = resolve_number(snap, number, namespace)
         return RangeResolution(
             code=number, ranges=ranges, entries=entries, documented=bool(entries)
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from app.catalogue.model import CatalogueVersion, Entry, ErrorType, RangeRef
+from app.catalogue.model import CatalogueVersion, Entry, ErrorType, RangeRef, Section
 
 
 class CodeLookup(msgspec.Struct, frozen=True):
@@ -43,19 +43,23 @@ class StatusEntries(msgspec.Struct, frozen=True):
     entries: tuple[Entry, ...]
 
 
-class ServiceSummary(msgspec.Struct, frozen=True):
-    name: str
-    key: str
-    heading: str
-    namespace: str
-    range_start: int | None
-    range_end: int | None
-    declared_ranges: tuple[RangeRef, ...]
-    entry_count: int
+# A section as listed: its own fields but the entries, which it counts instead.
+SECTION_SUMMARY_FIELDS = tuple(
+    f.name for f in msgspec.structs.fields(Section) if f.name != "entries"
+)
+ServiceSummary = msgspec.defstruct(
+    "ServiceSummary",
+    [
+        *((f.name, f.type) for f in msgspec.structs.fields(Section) if f.name != "entries"),
+        ("entry_count", int),
+    ],
+    frozen=True,
+    module=__name__,
+)
 
 
 class ServiceList(msgspec.Struct, frozen=True):
-    items: tuple[ServiceSummary, ...]
+    items: tuple[ServiceSummary, ...]  # type: ignore[valid-type]
     total: int
 
 

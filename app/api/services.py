@@ -8,24 +8,16 @@ from litestar import Router, get
 from litestar.params import PathParameter
 
 from app.api.common import CACHEABLE, NamespaceParam, error_responses
-from app.api.errors import CatalogueError
-from app.api.schemas import ServiceList, ServiceSummary
+from app.api.schemas import SECTION_SUMMARY_FIELDS, ServiceList, ServiceSummary
+from app.catalogue.errors import ServiceNotFound
 from app.catalogue.model import Section
 from app.catalogue.query import find_section
 from app.live import LiveCatalogue
 
 
-def _summary(s: Section) -> ServiceSummary:
-    return ServiceSummary(
-        name=s.name,
-        key=s.key,
-        heading=s.heading,
-        namespace=s.namespace,
-        range_start=s.range_start,
-        range_end=s.range_end,
-        declared_ranges=s.declared_ranges,
-        entry_count=len(s.entries),
-    )
+def _summary(s: Section) -> ServiceSummary:  # type: ignore[valid-type]
+    fields = {name: getattr(s, name) for name in SECTION_SUMMARY_FIELDS}
+    return ServiceSummary(**fields, entry_count=len(s.entries))
 
 
 def build_router(live: LiveCatalogue) -> Router:
@@ -60,12 +52,7 @@ def build_router(live: LiveCatalogue) -> Router:
         service = service.lstrip("/")
         section = find_section(live.snapshot, service)
         if section is None:
-            raise CatalogueError(
-                404,
-                f"No service is named {service[:60]!r}",
-                suggested_fix="GET /services lists every service with its key.",
-                prefer="ResourceNotFound",
-            )
+            raise ServiceNotFound(service)
         return section
 
     return Router(path="/", route_handlers=[list_services, get_service], tags=["services"])

@@ -9,8 +9,8 @@ from litestar import Router, get
 from litestar.params import PathParameter
 
 from app.api.common import CACHEABLE, INTEGER_SCHEMA, error_responses, parse_int, per_snapshot
-from app.api.errors import CatalogueError
 from app.api.schemas import StatusCount, StatusEntries, StatusList
+from app.catalogue.errors import StatusNotFound
 from app.catalogue.model import Snapshot
 from app.catalogue.query import status_counts
 from app.live import LiveCatalogue
@@ -58,12 +58,7 @@ def build_router(live: LiveCatalogue) -> Router:
         number = parse_int(status, "status", example=422)
         entries = tuple(e for e in live.snapshot.entries if e.status == number)
         if not entries:
-            raise CatalogueError(
-                404,
-                f"No entry of the catalogue has status {number}",
-                suggested_fix="GET /statuses lists the statuses in use.",
-                prefer="ResourceNotFound",
-            )
+            raise StatusNotFound(number)
         return StatusEntries(status=number, phrase=_phrase(number), entries=entries)
 
     return Router(path="/", route_handlers=[list_statuses, get_status], tags=["statuses"])

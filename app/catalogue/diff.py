@@ -12,20 +12,12 @@ new one(s): that is one *reused* number (old has (S, 1205, A), new has (S, 1205,
 not a removal plus an addition. A renumbered entry (same name, new number) and an entry moved to
 another section are a removal plus an addition. The order of rows is not a change.
 
-Breaking changes (``BreakingChange.kind``), the ones seeding refuses unless forced:
-- ``code_removed``: an entry removed (not part of a reuse): clients handling it lose it;
-- ``code_reused``: a number that now means something else: clients handling it misread it;
-- ``status_changed``: an entry's HTTP status changed: clients branch on it;
-- ``error_type_removed``: a Thermos error type removed: clients match on the type string;
-- ``envelope_field_removed``, ``envelope_field_changed`` (its type or whether it is required
-  changed, in either direction), ``envelope_field_added`` (only when the new field is required):
-  the envelope is parsed by every client and checked by the validator, so any of these turns
-  envelopes that were valid, or code that read them, wrong.
-Allowed (reported, never breaking): added entries, changed descriptions, added error types or
-changed error type descriptions, added optional envelope fields or changed examples, and every
-change to the declared ranges, section headings and heading ranges: these change how numbers
-outside the documented codes resolve, not what any documented code means. A change of the
-document's ``source`` line is reported too.
+Breaking changes, the ones seeding refuses unless forced, and the changes that are allowed
+(reported, never breaking) are one table: ``app.catalogue.breaking.CHANGE_RULES``. In short:
+removing a code, reusing a number, changing a status, removing an error type, and removing,
+retyping or newly requiring an envelope field break clients; additions, descriptions,
+examples, ranges and headings do not (they change how numbers outside the documented codes
+resolve, not what any documented code means).
 
 Every list is sorted (entries by namespace, code, section, name), so one pair of documents
 always gives the same diff.
@@ -35,10 +27,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Literal, TypeVar, get_args
+from typing import TypeVar
 
 import msgspec
 
+from app.catalogue.breaking import BreakingChange as BreakingChange
+from app.catalogue.breaking import Parts, breaking_changes, names
+from app.catalogue.diff_model import (
+    CatalogueDiff,
+    DiffEntry,
+    DiffSummary,
+    EntryChange,
+    EnvelopeDiff,
+    EnvelopeFieldChange,
+    ErrorTypeChange,
+    ErrorTypesDiff,
+    FieldChange,
+    RangeChange,
+    RangesDiff,
+    ReusedCode,
+    SectionChange,
+    SectionHeading,
+    SectionsDiff,
+)
 from app.catalogue.model import (
     CatalogueDocument,
     CodeRow,
@@ -48,167 +59,6 @@ from app.catalogue.model import (
     SectionDoc,
 )
 
-FieldValue = str | int | bool | None
-
-BreakingKind = Literal[
-    "code_removed",
-    "code_reused",
-    "status_changed",
-    "error_type_removed",
-    "envelope_field_removed",
-    "envelope_field_changed",
-    "envelope_field_added",
-]
-# The order in which breaking changes are listed: what happened to codes first.
-BREAKING_KINDS: tuple[str, ...] = get_args(BreakingKind)
-
-
-class FieldChange(msgspec.Struct, frozen=True):
-    field: str
-    old: FieldValue
-    new: FieldValue
-
-
-class DiffEntry(msgspec.Struct, frozen=True):
-    """A documented code as it stands on one side of the diff; ``service`` is the section name."""
-
-    namespace: str
-    service: str
-    code: int
-    name: str
-    status: int
-    description: str
-
-
-class EntryChange(msgspec.Struct, frozen=True):
-    """An entry present on both sides whose status or description changed.
-
-    ``status`` and ``description`` are the new values; ``changes`` gives old and new.
-    """
-
-    namespace: str
-    service: str
-    code: int
-    name: str
-    status: int
-    description: str
-    changes: tuple[FieldChange, ...]
-
-
-class ReusedCode(msgspec.Struct, frozen=True):
-    """A number of one section that lost its old name(s) and carries new one(s)."""
-
-    namespace: str
-    service: str
-    code: int
-    before: tuple[DiffEntry, ...]
-    after: tuple[DiffEntry, ...]
-
-
-class BreakingChange(msgspec.Struct, frozen=True):
-    """One change that would break clients; ``reason`` is a sentence naming what and why.
-
-    ``service``/``code`` are None for error types and envelope fields; ``name`` is the entry's
-    name (the old name(s) for a reuse), the error type or the envelope field.
-    """
-
-    kind: BreakingKind
-    reason: str
-    namespace: str | None = None
-    service: str | None = None
-    code: int | None = None
-    name: str | None = None
-
-
-class SectionHeading(msgspec.Struct, frozen=True):
-    """A section without its rows (its rows are in the entry lists)."""
-
-    namespace: str
-    name: str
-    heading: str
-    range_start: int | None
-    range_end: int | None
-
-
-class RangeChange(msgspec.Struct, frozen=True):
-    label: str
-    changes: tuple[FieldChange, ...]
-
-
-class SectionChange(msgspec.Struct, frozen=True):
-    namespace: str
-    name: str
-    changes: tuple[FieldChange, ...]
-
-
-class ErrorTypeChange(msgspec.Struct, frozen=True):
-    namespace: str
-    type: str
-    changes: tuple[FieldChange, ...]
-
-
-class EnvelopeFieldChange(msgspec.Struct, frozen=True):
-    name: str
-    changes: tuple[FieldChange, ...]
-
-
-class RangesDiff(msgspec.Struct, frozen=True):
-    """Declared ranges; a range is matched by its label when the label is printed once."""
-
-    added: tuple[DeclaredRange, ...]
-    removed: tuple[DeclaredRange, ...]
-    changed: tuple[RangeChange, ...]
-
-
-class SectionsDiff(msgspec.Struct, frozen=True):
-    """Sections, matched by (namespace, name): headings and heading ranges."""
-
-    added: tuple[SectionHeading, ...]
-    removed: tuple[SectionHeading, ...]
-    changed: tuple[SectionChange, ...]
-
-
-class ErrorTypesDiff(msgspec.Struct, frozen=True):
-    added: tuple[ErrorTypeDoc, ...]
-    removed: tuple[ErrorTypeDoc, ...]
-    changed: tuple[ErrorTypeChange, ...]
-
-
-class EnvelopeDiff(msgspec.Struct, frozen=True):
-    added: tuple[EnvelopeFieldDoc, ...]
-    removed: tuple[EnvelopeFieldDoc, ...]
-    changed: tuple[EnvelopeFieldChange, ...]
-
-
-class DiffSummary(msgspec.Struct, frozen=True):
-    """Counts; the last four count added + removed + changed items of each part."""
-
-    added: int
-    removed: int
-    changed: int
-    reused: int
-    breaking: int
-    ranges: int
-    sections: int
-    error_types: int
-    envelope_fields: int
-
-
-class CatalogueDiff(msgspec.Struct, frozen=True):
-    added: tuple[DiffEntry, ...]
-    removed: tuple[DiffEntry, ...]
-    changed: tuple[EntryChange, ...]
-    reused: tuple[ReusedCode, ...]
-    ranges: RangesDiff
-    sections: SectionsDiff
-    error_types: ErrorTypesDiff
-    envelope: EnvelopeDiff
-    source: FieldChange | None
-    breaking: tuple[BreakingChange, ...]
-    summary: DiffSummary
-    is_breaking: bool
-    has_changes: bool
-
 
 def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> CatalogueDiff:
     added, removed, changed, reused = _diff_entries(old, new)
@@ -217,7 +67,7 @@ def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> Catalogue
     error_types = _diff_error_types(old.error_types, new.error_types)
     envelope = _diff_envelope(old.envelope, new.envelope)
     source = FieldChange("source", old.source, new.source) if old.source != new.source else None
-    breaking = _breaking_changes(removed, changed, reused, error_types, envelope)
+    breaking = breaking_changes(Parts(removed, changed, reused, error_types, envelope))
     part_sizes = {
         name: len(part.added) + len(part.removed) + len(part.changed)
         for name, part in (
@@ -269,12 +119,7 @@ def _entries_of(doc: CatalogueDocument) -> dict[EntryIdentity, DiffEntry]:
 
 def _diff_entry(section: SectionDoc, row: CodeRow) -> DiffEntry:
     return DiffEntry(
-        namespace=section.namespace,
-        service=section.name,
-        code=row.code,
-        name=row.name,
-        status=row.status,
-        description=row.description,
+        namespace=section.namespace, service=section.name, **msgspec.structs.asdict(row)
     )
 
 
@@ -381,17 +226,32 @@ def _by_name(f: EnvelopeFieldDoc | EnvelopeFieldChange) -> str:
     return f.name
 
 
-def _diff_ranges(old: Sequence[DeclaredRange], new: Sequence[DeclaredRange]) -> RangesDiff:
-    removed, added, pairs = _match(old, new, lambda r: r.label)
+Part = TypeVar("Part", RangesDiff, SectionsDiff, ErrorTypesDiff, EnvelopeDiff)
+
+
+def _diff_part(
+    part: type[Part],
+    old: Sequence[Item],
+    new: Sequence[Item],
+    *,
+    key: Callable[[Item], Hashable],
+    fields: tuple[str, ...],
+    change: Callable[[Item, tuple[FieldChange, ...]], msgspec.Struct],
+    order: Callable[[Item], tuple | str],
+    change_order: Callable[[msgspec.Struct], tuple | str] | None = None,
+) -> Part:
+    """One part of the document: items only in old or new, and paired items whose ``fields``
+    differ (``change`` builds the change from the old item and its field changes)."""
+    removed, added, pairs = _match(old, new, key)
     changed = [
-        RangeChange(label=before.label, changes=changes)
+        change(before, changes)
         for before, after in pairs
-        if (changes := _field_changes(before, after, ("start", "end")))
+        if (changes := _field_changes(before, after, fields))
     ]
-    return RangesDiff(
-        added=tuple(sorted(added, key=_range_order)),
-        removed=tuple(sorted(removed, key=_range_order)),
-        changed=tuple(sorted(changed, key=lambda c: c.label)),
+    return part(
+        added=tuple(sorted(added, key=order)),
+        removed=tuple(sorted(removed, key=order)),
+        changed=tuple(sorted(changed, key=change_order or order)),
     )
 
 
@@ -405,159 +265,58 @@ def _heading(section: SectionDoc) -> SectionHeading:
     )
 
 
-def _diff_sections(old: Sequence[SectionDoc], new: Sequence[SectionDoc]) -> SectionsDiff:
-    removed, added, pairs = _match(
-        [_heading(s) for s in old], [_heading(s) for s in new], lambda s: (s.namespace, s.name)
+def _diff_ranges(old: Sequence[DeclaredRange], new: Sequence[DeclaredRange]) -> RangesDiff:
+    return _diff_part(
+        RangesDiff,
+        old,
+        new,
+        key=lambda r: r.label,
+        fields=("start", "end"),
+        change=lambda r, changes: RangeChange(label=r.label, changes=changes),
+        order=_range_order,
+        change_order=lambda c: c.label,
     )
-    changed = [
-        SectionChange(namespace=before.namespace, name=before.name, changes=changes)
-        for before, after in pairs
-        if (changes := _field_changes(before, after, ("heading", "range_start", "range_end")))
-    ]
-    return SectionsDiff(
-        added=tuple(sorted(added, key=_section_order)),
-        removed=tuple(sorted(removed, key=_section_order)),
-        changed=tuple(sorted(changed, key=_section_order)),
+
+
+def _diff_sections(old: Sequence[SectionDoc], new: Sequence[SectionDoc]) -> SectionsDiff:
+    return _diff_part(
+        SectionsDiff,
+        [_heading(s) for s in old],
+        [_heading(s) for s in new],
+        key=lambda s: (s.namespace, s.name),
+        fields=("heading", "range_start", "range_end"),
+        change=lambda s, changes: SectionChange(
+            namespace=s.namespace, name=s.name, changes=changes
+        ),
+        order=_section_order,
     )
 
 
 def _diff_error_types(old: Sequence[ErrorTypeDoc], new: Sequence[ErrorTypeDoc]) -> ErrorTypesDiff:
-    removed, added, pairs = _match(old, new, lambda t: (t.namespace, t.type))
-    changed = [
-        ErrorTypeChange(namespace=before.namespace, type=before.type, changes=changes)
-        for before, after in pairs
-        if (changes := _field_changes(before, after, ("description",)))
-    ]
-    return ErrorTypesDiff(
-        added=tuple(sorted(added, key=_error_type_order)),
-        removed=tuple(sorted(removed, key=_error_type_order)),
-        changed=tuple(sorted(changed, key=_error_type_order)),
+    return _diff_part(
+        ErrorTypesDiff,
+        old,
+        new,
+        key=lambda t: (t.namespace, t.type),
+        fields=("description",),
+        change=lambda t, changes: ErrorTypeChange(
+            namespace=t.namespace, type=t.type, changes=changes
+        ),
+        order=_error_type_order,
     )
 
 
 def _diff_envelope(
     old: Sequence[EnvelopeFieldDoc], new: Sequence[EnvelopeFieldDoc]
 ) -> EnvelopeDiff:
-    removed, added, pairs = _match(old, new, lambda f: f.name)
-    changed = [
-        EnvelopeFieldChange(name=before.name, changes=changes)
-        for before, after in pairs
-        if (changes := _field_changes(before, after, ("type", "required", "example")))
-    ]
-    return EnvelopeDiff(
-        added=tuple(sorted(added, key=_by_name)),
-        removed=tuple(sorted(removed, key=_by_name)),
-        changed=tuple(sorted(changed, key=_by_name)),
-    )
-
-
-# --- breaking changes --------------------------------------------------------------------------
-
-
-def _names(entries: Iterable[DiffEntry]) -> str:
-    return " / ".join(f"{e.name} ({e.status})" for e in entries)
-
-
-def _breaking_changes(
-    removed: Sequence[DiffEntry],
-    changed: Sequence[EntryChange],
-    reused: Sequence[ReusedCode],
-    error_types: ErrorTypesDiff,
-    envelope: EnvelopeDiff,
-) -> tuple[BreakingChange, ...]:
-    found: list[BreakingChange] = []
-    for entry in removed:
-        found.append(
-            BreakingChange(
-                kind="code_removed",
-                reason=f"{entry.service} code {entry.code} ({entry.name}) would be removed; "
-                "clients that handle it would no longer find it in the catalogue.",
-                namespace=entry.namespace,
-                service=entry.service,
-                code=entry.code,
-                name=entry.name,
-            )
-        )
-    for reuse in reused:
-        found.append(
-            BreakingChange(
-                kind="code_reused",
-                reason=f"{reuse.service} code {reuse.code} would be reused: it meant "
-                f"{_names(reuse.before)} and would mean {_names(reuse.after)}; clients that "
-                f"handle {reuse.code} would misread it.",
-                namespace=reuse.namespace,
-                service=reuse.service,
-                code=reuse.code,
-                name=" / ".join(e.name for e in reuse.before),
-            )
-        )
-    for change in changed:
-        for field_change in change.changes:
-            if field_change.field == "status":
-                found.append(
-                    BreakingChange(
-                        kind="status_changed",
-                        reason=f"{change.service} code {change.code} ({change.name}) would "
-                        f"change its HTTP status from {field_change.old} to {field_change.new}; "
-                        "clients that act on the status would behave differently.",
-                        namespace=change.namespace,
-                        service=change.service,
-                        code=change.code,
-                        name=change.name,
-                    )
-                )
-    for error_type in error_types.removed:
-        found.append(
-            BreakingChange(
-                kind="error_type_removed",
-                reason=f"The {error_type.namespace} error type {error_type.type} would be "
-                "removed; clients that match on it would no longer find it.",
-                namespace=error_type.namespace,
-                name=error_type.type,
-            )
-        )
-    for field in envelope.removed:
-        found.append(
-            BreakingChange(
-                kind="envelope_field_removed",
-                reason=f"The envelope field {field.name} would be removed; clients that read "
-                "it would no longer find it.",
-                name=field.name,
-            )
-        )
-    for field_change in envelope.changed:
-        contract = [c for c in field_change.changes if c.field in ("type", "required")]
-        if contract:
-            what = "; ".join(f"{c.field} from {c.old} to {c.new}" for c in contract)
-            found.append(
-                BreakingChange(
-                    kind="envelope_field_changed",
-                    reason=f"The envelope field {field_change.name} would change {what}; "
-                    "envelopes or clients that were valid against it would no longer be.",
-                    name=field_change.name,
-                )
-            )
-    for field in envelope.added:
-        if field.required:
-            found.append(
-                BreakingChange(
-                    kind="envelope_field_added",
-                    reason=f"The envelope would gain the required field {field.name}; "
-                    "envelopes without it, valid until now, would be refused.",
-                    name=field.name,
-                )
-            )
-    return tuple(
-        sorted(
-            found,
-            key=lambda b: (
-                BREAKING_KINDS.index(b.kind),
-                b.namespace or "",
-                -1 if b.code is None else b.code,
-                b.service or "",
-                b.name or "",
-            ),
-        )
+    return _diff_part(
+        EnvelopeDiff,
+        old,
+        new,
+        key=lambda f: f.name,
+        fields=("type", "required", "example"),
+        change=lambda f, changes: EnvelopeFieldChange(name=f.name, changes=changes),
+        order=_by_name,
     )
 
 
@@ -581,12 +340,10 @@ def render_diff(diff: CatalogueDiff) -> str:
     lines += [_entry_line("+", e) for e in diff.added]
     lines += [_entry_line("-", e) for e in diff.removed]
     for c in diff.changed:
-        what = "; ".join(f"{f.field} {f.old!r} -> {f.new!r}" for f in c.changes)
+        what = _changes_text(c.changes)
         lines.append(f"~ {c.namespace} {c.service} {c.code} {c.name}: {what}")
     for r in diff.reused:
-        lines.append(
-            f"~ {r.namespace} {r.service} {r.code}: {_names(r.before)} -> {_names(r.after)}"
-        )
+        lines.append(f"~ {r.namespace} {r.service} {r.code}: {names(r.before)} -> {names(r.after)}")
     parts = (
         ("range", diff.ranges),
         ("section", diff.sections),
@@ -600,7 +357,7 @@ def render_diff(diff: CatalogueDiff) -> str:
             key = " ".join(
                 str(v) for k, v in msgspec.structs.asdict(change).items() if k != "changes"
             )
-            what = "; ".join(f"{f.field} {f.old!r} -> {f.new!r}" for f in change.changes)
+            what = _changes_text(change.changes)
             lines.append(f"~ {label} {key}: {what}")
     if diff.source is not None:
         lines.append(f"~ source: {diff.source.old!r} -> {diff.source.new!r}")
@@ -612,3 +369,7 @@ def render_diff(diff: CatalogueDiff) -> str:
 
 def _struct_text(item: msgspec.Struct) -> str:
     return " ".join(f"{k}={v!r}" for k, v in msgspec.structs.asdict(item).items())
+
+
+def _changes_text(changes: Iterable[FieldChange]) -> str:
+    return "; ".join(f"{f.field} {f.old!r} -> {f.new!r}" for f in changes)

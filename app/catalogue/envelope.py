@@ -4,7 +4,8 @@ catalogue says? One pass over already-decoded JSON; every finding carries a JSON
 Two published descriptions of the envelope exist and live responses follow one or the other:
 the catalogue page's (``snapshot.document.envelope``: ``message``, ``code``, ``status``,
 ``request_id`` required) and the Platform API v3.1 OpenAPI ``Error`` schema
-(``PLATFORM_OPENAPI_ERROR``: ``message``, ``code``, ``slug``, ``status`` required). The profiles
+(``PLATFORM_OPENAPI_ERROR``, from the one field table in ``envelope_fields``: ``message``,
+``code``, ``slug``, ``status`` required). Reading the body is ``jsondoc``'s part. The profiles
 are derived from the two rather than written out by hand:
 
 - ``lenient`` requires what *both* descriptions require (``message``, ``code``, ``status``) and
@@ -23,12 +24,13 @@ Decisions worth knowing:
   (bad ``errors`` elements, unknown members) are capped, so a hostile body cannot blow up the
   report.
 
-Pure: knows nothing of HTTP or SQL.
+Pure: knows nothing of HTTP or SQL. Reading the body is ``jsondoc``'s part, the report's
+shapes and rule ids ``envelope_report``'s (both re-exported here). What stays here (~440
+lines) is the walk over the envelope: shape and catalogue rules share its findings.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -36,12 +38,24 @@ from typing import Any, Literal
 
 import msgspec
 
+from app.catalogue.envelope_fields import PLATFORM_OPENAPI_ERROR
+from app.catalogue.envelope_report import MAX_ITEM_FINDINGS as MAX_ITEM_FINDINGS
+from app.catalogue.envelope_report import RULES as RULES
+from app.catalogue.envelope_report import BatchReport as BatchReport
+from app.catalogue.envelope_report import EnvelopeFinding as EnvelopeFinding
+from app.catalogue.envelope_report import EnvelopeReport as EnvelopeReport
+from app.catalogue.envelope_report import Findings
+from app.catalogue.jsondoc import QUOTE_LIMIT as QUOTE_LIMIT
+from app.catalogue.jsondoc import BodyError as BodyError
+from app.catalogue.jsondoc import decode_json as decode_json
+from app.catalogue.jsondoc import describe, is_integer, number, pointer, quote
+from app.catalogue.jsondoc import line_column as line_column
 from app.catalogue.model import Entry, EnvelopeFieldDoc, Snapshot
 from app.catalogue.query import (
+    describe_nearest,
     describe_ranges,
     find_by_slug,
     lookup,
-    nearest_ranges,
     ranges_containing,
 )
 
@@ -53,186 +67,17 @@ MAX_BATCH_BYTES = 131_072  # bytes of a batch body: bounds the work one request 
 # all; what is cut is counted in `omitted` and the envelopes concerned listed in `truncated`.
 MAX_BATCH_ITEM_FINDINGS = 10
 MAX_BATCH_FINDINGS = 2000
-QUOTE_LIMIT = 60  # characters of a user value quoted in a message
-# Findings per collection (bad `errors` elements, unknown members) before one summary finding:
-# keeps a report's size proportionate however many bad items a body holds.
-MAX_ITEM_FINDINGS = 20
-
-# The stable rule identifiers, each with its one-line meaning. Clients key on these ids, so
-# they never change meaning; docs/envelope-validation.md lists the same set (a unit test checks
-# that, and that every rule is emitted by some case).
-RULES: dict[str, str] = {
-    "shape.type": (
-        "A value has the wrong JSON type: the body or `error` is not an object, a field is not "
-        'the type the descriptions give it (`"1205"` and `true` are not integers), or an '
-        "element of `errors` is not a string."
-    ),
-    "shape.required": "A member the profile requires is missing (`error` itself, or a field).",
-    "shape.recommended": (
-        "Lenient only, a warning: `slug` or `request_id` is missing; one of the two "
-        "descriptions requires it (strict requires both)."
-    ),
-    "shape.null_optional": (
-        "An optional field is null: a warning in lenient (read as absent), an error in strict."
-    ),
-    "shape.status_range": "`status` is an integer but not an HTTP status (100-599).",
-    "shape.empty": "`message`, `slug` or `request_id` is an empty or whitespace-only string.",
-    "shape.blank_suggested_fix": (
-        "A warning in both profiles: `suggested_fix` is empty or whitespace-only."
-    ),
-    "shape.duplicate_member": (
-        "An object names one member twice: parsers disagree on which value wins (errcat, like "
-        "most, reads the last): a warning in lenient, an error in strict."
-    ),
-    "shape.unknown_field": (
-        "A member neither description lists, inside `error` or next to it: a warning in "
-        "lenient, an error in strict."
-    ),
-    "catalogue.code_undocumented": (
-        "A warning: the code is not documented but lies in a declared range (named); its "
-        "status and slug cannot be checked."
-    ),
-    "catalogue.code_unknown": (
-        "The code is not documented in the platform namespace and lies in no declared range."
-    ),
-    "catalogue.status_mismatch": (
-        "`status` is not the catalogue status of the code's entry (of any entry, for a code "
-        "listed twice)."
-    ),
-    "catalogue.slug_mismatch": (
-        "`slug` is not `<Service>_<Name>` of the matched entry (compared case-sensitively; the "
-        "message gives the expected slug)."
-    ),
-    "catalogue.ambiguous": (
-        "A warning: several entries of a code listed twice fit the envelope; `slug` would "
-        "tell which one is meant."
-    ),
-    "http.status_mismatch": "`status` differs from the `http_status` the envelope was sent with.",
-}
-
-# Platform API v3.1, components.schemas.Error: the second published description. It is not on
-# the catalogue page, so it is not in the seed; it is written here, in the page's own terms.
-PLATFORM_OPENAPI_ERROR: tuple[EnvelopeFieldDoc, ...] = (
-    EnvelopeFieldDoc(name="message", type="string", required=True, example="Tool not found"),
-    EnvelopeFieldDoc(name="code", type="integer", required=True, example="1800"),
-    EnvelopeFieldDoc(
-        name="slug", type="string", required=True, example="ActionExecute_ToolNotFound"
-    ),
-    EnvelopeFieldDoc(name="status", type="integer", required=True, example="404"),
-    EnvelopeFieldDoc(name="request_id", type="string", required=False, example="req_abc123"),
-    EnvelopeFieldDoc(name="suggested_fix", type="string", required=False, example="Check it"),
-    EnvelopeFieldDoc(name="errors", type="array", required=False, example='["detail"]'),
-)
-
 _NON_EMPTY = frozenset({"message", "slug", "request_id"})
 _NUMERIC_TEXT = re.compile(r"\s*[+-]?\d{1,18}\s*")
 
 
-# --- the report -----------------------------------------------------------------------------
-
-
-class EnvelopeFinding(msgspec.Struct, frozen=True):
-    """One problem: where (an RFC 6901 JSON Pointer into the body), which rule, and why.
-
-    Not just ``Finding``: the integrity room has one too, and Litestar names clashing OpenAPI
-    components after their modules, which would rename this one whenever that one appears.
-    """
-
-    path: str
-    rule: str
-    message: str
-
-
-class EnvelopeReport(msgspec.Struct, frozen=True):
-    """The verdict on one envelope. ``valid`` is true when ``errors`` is empty.
-
-    ``entries`` are the platform catalogue entries of the envelope's code; ``matched`` is the one
-    the envelope's status (and slug, when given) designates, or null when none fits or several do.
-    """
-
-    valid: bool
-    errors: tuple[EnvelopeFinding, ...]
-    warnings: tuple[EnvelopeFinding, ...]
-    entries: tuple[Entry, ...]
-    matched: Entry | None
-
-
-class BatchReport(msgspec.Struct, frozen=True):
-    """One report per envelope of a batch, in the batch's order, with totals.
-
-    The findings listed are capped (MAX_BATCH_ITEM_FINDINGS per envelope, MAX_BATCH_FINDINGS in
-    all, errors before warnings); ``valid`` and the totals always count every finding.
-    ``truncated`` lists the (0-based) positions of the envelopes whose findings were cut and
-    ``omitted`` how many findings were left out in all.
-    """
-
-    items: tuple[EnvelopeReport, ...]
-    total: int
-    valid: int
-    invalid: int
-    truncated: tuple[int, ...] = ()
-    omitted: int = 0
-
-
-class BodyError(ValueError):
-    """A body that cannot be validated at all (not JSON, empty, not a batch): the caller answers
-    400 with ``message``, ``errors`` and ``suggested_fix``."""
-
-    def __init__(self, message: str, *, errors: list[str], suggested_fix: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors
-        self.suggested_fix = suggested_fix
-
-
 # --- small helpers ----------------------------------------------------------------------------
-
-
-def pointer(*tokens: str | int) -> str:
-    """An RFC 6901 JSON Pointer: ``~`` becomes ``~0`` and ``/`` becomes ``~1``, in that order."""
-    return "".join("/" + str(t).replace("~", "~0").replace("/", "~1") for t in tokens)
 
 
 @lru_cache(maxsize=64)
 def _field_pointer(name: str) -> str:
     # Built once per known field name: every report needs the same few paths.
     return pointer("error", name)
-
-
-def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """A user string as a JSON string literal, cut to ``limit`` characters: safe to embed."""
-    cut = text if len(text) <= limit else text[:limit]
-    return json.dumps(cut, ensure_ascii=True) + ("…" if len(text) > limit else "")
-
-
-def number(value: int) -> str:
-    """An integer from the body, cut like a quoted string (JSON integers can be long)."""
-    digits = str(value)
-    return digits if len(digits) <= QUOTE_LIMIT else digits[:QUOTE_LIMIT] + "…"
-
-
-def describe(value: Any) -> str:
-    """A short, safe description of any decoded JSON value; containers are never stringified
-    (they may be nested up to msgspec's limit)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):  # before int: bool is an int subclass
-        return f"the boolean {'true' if value else 'false'}"
-    if isinstance(value, int):
-        return f"the integer {number(value)}"
-    if isinstance(value, float):
-        return f"the number {repr(value)[:QUOTE_LIMIT]}"
-    if isinstance(value, str):
-        return f"the string {quote(value)}"
-    if isinstance(value, list):
-        return f"an array of {len(value)} element{'' if len(value) == 1 else 's'}"
-    if isinstance(value, dict):
-        return f"an object with {len(value)} member{'' if len(value) == 1 else 's'}"
-    return type(value).__name__  # unreachable for msgspec.json.decode output
-
-
-def is_integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _has_type(value: Any, json_type: str) -> bool:
@@ -250,135 +95,17 @@ def _entry_label(entry: Entry) -> str:
     return f"{entry.slug} ({entry.status})"
 
 
-# --- decoding the body ------------------------------------------------------------------------
-
-_DECODE_MESSAGE = re.compile(
-    r"^(?:JSON is malformed: )?(?P<reason>.*?)(?: \(byte (?P<byte>\d+)\))?$"
-)
-
-
-def line_column(raw: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of a byte offset into a UTF-8 body."""
-    offset = max(0, min(offset, len(raw)))
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return raw.count(b"\n", 0, offset) + 1, column
-
-
-def _syntax_error(raw: bytes, reason: str, offset: int) -> BodyError:
-    line, column = line_column(raw, offset)
-    where = f"line {line}, column {column} (byte {offset})"
-    return BodyError(
-        f"The body is not valid JSON: {reason} at {where}",
-        errors=[f"body: {where}: {reason}"],
-        suggested_fix="Send the error response exactly as your API produced it, as JSON.",
-    )
-
-
-def decode_json(raw: bytes) -> Any:
-    """Decode a body into plain Python values, or raise BodyError saying what and where.
-
-    msgspec reports only the first problem, with its byte offset; line and column are computed
-    here. Nesting beyond msgspec's depth limit raises RecursionError at once (no stall).
-    """
-    if not raw.strip(b" \t\r\n"):
-        raise BodyError(
-            "The body is empty",
-            errors=["body: expected one JSON value, got no content"],
-            suggested_fix="Send the error envelope to check as the JSON body.",
-        )
-    try:
-        value = msgspec.json.decode(raw)
-    except RecursionError:
-        raise _too_deep() from None
-    except UnicodeDecodeError:
-        # msgspec's offset is relative to the string it was reading; find the absolute one.
-        try:
-            raw.decode("utf-8")
-            offset = 0
-        except UnicodeDecodeError as exc:
-            offset = exc.start
-        raise _syntax_error(raw, "the bytes are not valid UTF-8", offset) from None
-    except msgspec.ValidationError as exc:  # e.g. a number too large to represent
-        raise BodyError(
-            f"The body holds a value that cannot be read: {exc}",
-            errors=[f"body: {exc}"],
-            suggested_fix="Send numbers within the range of a 64-bit float or integer.",
-        ) from None
-    except msgspec.DecodeError as exc:
-        found = _DECODE_MESSAGE.match(str(exc))
-        reason = found["reason"] if found else str(exc)
-        if found and found["byte"] is not None:
-            offset = int(found["byte"])
-        else:  # "Input data was truncated": the text stops inside a value
-            offset, reason = len(raw), "the JSON ends before its value is complete"
-        raise _syntax_error(raw, reason, offset) from None
-    return _with_duplicate_names(raw, value)
-
-
-class Members(dict):
-    """A decoded JSON object that remembers the member names it had more than once."""
-
-    duplicates: tuple[str, ...] = ()
-
-
-_NAME_END = re.compile(rb'"\s*:')
-
-
-def _count_names(value: Any) -> int:
-    count, stack = 0, [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            count += len(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
-
-
-def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = Members(pairs)  # the last value of a repeated name wins, as msgspec decides too
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        obj.duplicates = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
-    return obj
-
-
-def _with_duplicate_names(raw: bytes, value: Any) -> Any:
-    """``value`` again, its objects as Members when one repeats a name (msgspec cannot tell).
-
-    Only bodies that msgspec decoded get here (valid JSON within its limits), so the standard
-    parser agrees with it on every value.
-    """
-    if not isinstance(value, dict | list) or _count_names(value) == len(_NAME_END.findall(raw)):
-        # Every `"` then `:` in the text ends a member name or lies inside a string value, so
-        # when there are exactly as many as decoded names, no name was repeated.
-        return value
-    try:
-        return json.loads(raw, object_pairs_hook=_members)
-    except RecursionError:
-        # The standard parser's depth limit is a little below msgspec's: refuse such a body as
-        # msgspec refuses a deeper one, rather than report on it without its duplicate names.
-        raise _too_deep() from None
-
-
-def _too_deep() -> BodyError:
-    return BodyError(
-        "The body is nested too deeply to be an error envelope",
-        errors=["body: JSON nesting exceeds the decoder's depth limit"],
-        suggested_fix="Send one error envelope; it is at most a few levels deep.",
-    )
-
-
-def _duplicate_members(out: _Findings, obj: dict[str, Any], where: tuple[str, ...]) -> None:
-    for key in getattr(obj, "duplicates", ())[:MAX_ITEM_FINDINGS]:
-        out.by_profile(
+def _duplicate_members(out: Findings, obj: dict[str, Any], where: tuple[str, ...]) -> None:
+    out.capped(
+        out.by_profile,
+        getattr(obj, "duplicates", ()),
+        lambda key: (
             pointer(*where, key),
             "shape.duplicate_member",
             f"member {quote(key)} appears more than once; parsers disagree on which value "
             "counts (this report reads the last one)",
-        )
+        ),
+    )
 
 
 def batch_items(value: Any) -> list[Any]:
@@ -437,49 +164,25 @@ def field_rules(page: tuple[EnvelopeFieldDoc, ...]) -> tuple[FieldRule, ...]:
 # --- the walk ---------------------------------------------------------------------------------
 
 
-class _Findings:
-    def __init__(self, profile: str) -> None:
-        self.strict = profile == "strict"
-        self.errors: list[EnvelopeFinding] = []
-        self.warnings: list[EnvelopeFinding] = []
-
-    def error(self, path: str, rule: str, message: str) -> None:
-        self.errors.append(EnvelopeFinding(path=path, rule=rule, message=message))
-
-    def warn(self, path: str, rule: str, message: str) -> None:
-        self.warnings.append(EnvelopeFinding(path=path, rule=rule, message=message))
-
-    def by_profile(self, path: str, rule: str, message: str) -> None:
-        """An error in strict, a warning in lenient."""
-        (self.error if self.strict else self.warn)(path, rule, message)
-
-    def report(self, entries: tuple[Entry, ...], matched: Entry | None) -> EnvelopeReport:
-        return EnvelopeReport(
-            valid=not self.errors,
-            errors=tuple(self.errors),
-            warnings=tuple(self.warnings),
-            entries=entries,
-            matched=matched,
-        )
-
-
 def _unknown_members(
-    out: _Findings, obj: dict[str, Any], known: set[str], where: tuple[str, ...]
+    out: Findings, obj: dict[str, Any], known: set[str], where: tuple[str, ...]
 ) -> None:
     unknown = [k for k in obj if k not in known]
     place = "in `error`" if where else "next to `error`"
-    for key in unknown[:MAX_ITEM_FINDINGS]:
-        out.by_profile(
+    out.capped(
+        out.by_profile,
+        unknown,
+        lambda key: (
             pointer(*where, key),
             "shape.unknown_field",
             f"unknown member {quote(key)} {place}: neither description of the envelope has it",
-        )
-    if len(unknown) > MAX_ITEM_FINDINGS:
-        out.by_profile(
+        ),
+        lambda rest: (
             pointer(*where),
             "shape.unknown_field",
-            f"and {len(unknown) - MAX_ITEM_FINDINGS} more unknown members (not listed)",
-        )
+            f"and {rest} more unknown members (not listed)",
+        ),
+    )
 
 
 def _type_hint(snap: Snapshot, rule: FieldRule, value: Any) -> str:
@@ -501,7 +204,7 @@ def _type_hint(snap: Snapshot, rule: FieldRule, value: Any) -> str:
 
 
 def _check_fields(
-    snap: Snapshot, out: _Findings, body: dict[str, Any], profile: str
+    snap: Snapshot, out: Findings, body: dict[str, Any], profile: str
 ) -> dict[str, Any]:
     """Shape rules for every known field; returns the fields whose values have the right type."""
     usable: dict[str, Any] = {}
@@ -555,23 +258,25 @@ def _check_fields(
     return usable
 
 
-def _check_string_items(out: _Findings, items: list[Any], where: tuple[str, ...]) -> None:
+def _check_string_items(out: Findings, items: list[Any], where: tuple[str, ...]) -> None:
     bad = [i for i, item in enumerate(items) if not isinstance(item, str)]
-    for i in bad[:MAX_ITEM_FINDINGS]:
-        out.error(
+    out.capped(
+        out.error,
+        bad,
+        lambda i: (
             pointer(*where, i),
             "shape.type",
             f"element {i} of `{where[-1]}` must be a string, not {describe(items[i])}",
-        )
-    if len(bad) > MAX_ITEM_FINDINGS:
-        out.error(
+        ),
+        lambda rest: (
             pointer(*where),
             "shape.type",
-            f"and {len(bad) - MAX_ITEM_FINDINGS} more elements of `{where[-1]}` are not strings",
-        )
+            f"and {rest} more elements of `{where[-1]}` are not strings",
+        ),
+    )
 
 
-def _check_code(snap: Snapshot, out: _Findings, code: int) -> tuple[Entry, ...]:
+def _check_code(snap: Snapshot, out: Findings, code: int) -> tuple[Entry, ...]:
     """The platform entries of the code; when there are none, say where the code lies."""
     entries = lookup(snap, code, "platform")
     if entries:
@@ -593,16 +298,16 @@ def _check_code(snap: Snapshot, out: _Findings, code: int) -> tuple[Entry, ...]:
             "types: a platform envelope cannot carry it"
         )
     else:
-        near = nearest_ranges(snap, code)
+        near = describe_nearest(snap, code)
         if near:
-            message += f"; the nearest are {describe_ranges(near)}"
+            message += f"; the nearest are {near}"
     out.error(path, "catalogue.code_unknown", message)
     return ()
 
 
 def _match_entry(
     snap: Snapshot,
-    out: _Findings,
+    out: Findings,
     entries: tuple[Entry, ...],
     code: int,
     status: int | None,
@@ -652,7 +357,7 @@ def _match_entry(
 
 
 def _status_mismatch(
-    out: _Findings, code: int, status: int | None, expected: Sequence[Entry]
+    out: Findings, code: int, status: int | None, expected: Sequence[Entry]
 ) -> None:
     if status is None:
         return
@@ -671,7 +376,7 @@ def _status_mismatch(
 
 
 def _slug_mismatch(
-    snap: Snapshot, out: _Findings, code: int, slug: str | None, expected: Sequence[Entry]
+    snap: Snapshot, out: Findings, code: int, slug: str | None, expected: Sequence[Entry]
 ) -> None:
     if slug is None:
         return
@@ -691,7 +396,7 @@ def validate_envelope(
     http_status: int | None = None,
 ) -> EnvelopeReport:
     """Every finding about one decoded envelope, in one pass; never raises for any JSON value."""
-    out = _Findings(profile)
+    out = Findings(profile)
     if not isinstance(value, dict):
         out.error(
             "",

@@ -1,5 +1,10 @@
 """The integrity report: every place where the loaded catalogue contradicts itself. Pure functions.
 
+(One module of ~570 lines, on purpose: a third of it is this description of the rules, the rest
+is the rule table and one short check per rule, each reading like the rule it implements; the
+checks share the same few helpers and are read together when the page is reviewed. Split by
+rule family they would scatter one report over files that each make sense only with the others.)
+
 The page has three sources of truth that should agree and often do not: the "Error Code Ranges"
 list (the *declared ranges*, ``snapshot.ranges``), the range printed in each section heading
 (the *heading range*, ``Section.range_start``/``range_end``) and the codes in the tables. Each
@@ -63,11 +68,9 @@ from typing import Literal
 import msgspec
 
 from app.catalogue.model import Entry, RangeRef, Section, Snapshot
+from app.catalogue.query import RANGED_NAMESPACE, describe_ranges, entries_in_range
 
 Severity = Literal["error", "warning", "info"]
-
-# The namespace whose codes the page's range list and section headings describe.
-RANGED_NAMESPACE = "platform"
 
 
 class Rule(msgspec.Struct, frozen=True):
@@ -265,10 +268,6 @@ def _range_text(rng: RangeRef) -> str:
     return f"{rng.start}-{rng.end}"
 
 
-def _ranges_text(ranges: Iterable[RangeRef]) -> str:
-    return ", ".join(f"{_range_text(r)} ({r.service})" for r in ranges)
-
-
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
@@ -398,7 +397,7 @@ def _entries_in_other_service_range(snapshot: Snapshot) -> Iterator[Finding]:
             where = (
                 f"{_range_text(ranges[0])}, which the range list declares for {owners[0]}"
                 if len(ranges) == 1
-                else f"{_ranges_text(ranges)}, ranges the list declares for other services"
+                else f"{describe_ranges(ranges)}, ranges the list declares for other services"
             )
             yield _finding(
                 "entry.in_other_service_range",
@@ -450,7 +449,7 @@ def _section_ranges_differing(snapshot: Snapshot) -> Iterator[Finding]:
         yield _finding(
             "section.range_differs_from_declared",
             f"{section.name}'s heading prints the range {_range_text(heading)}, but the range "
-            f"list declares {_ranges_text(section.declared_ranges)} for it.",
+            f"list declares {describe_ranges(section.declared_ranges)} for it.",
             sections=(section.name,),
             ranges=(heading, *section.declared_ranges),
         )
@@ -505,17 +504,9 @@ def _declared_ranges_without_section(snapshot: Snapshot) -> Iterator[Finding]:
             )
 
 
-def _ranged_entries_in(snapshot: Snapshot, declared: RangeRef) -> list[Entry]:
-    return [
-        e
-        for e in snapshot.entries
-        if e.namespace == RANGED_NAMESPACE and declared.start <= e.code <= declared.end
-    ]
-
-
 def _declared_ranges_without_entries(snapshot: Snapshot) -> Iterator[Finding]:
     for declared in snapshot.ranges:
-        if not _ranged_entries_in(snapshot, declared):
+        if not entries_in_range(snapshot, declared):
             yield _finding(
                 "range.no_entries",
                 f"No documented entry has a code in {_range_text(declared)}, the range "
@@ -531,7 +522,7 @@ def _declared_ranges_without_own_entries(snapshot: Snapshot) -> Iterator[Finding
         # Without a section of its name, range.no_section has already said it all.
         if declared.service not in section_names:
             continue
-        inside = _ranged_entries_in(snapshot, declared)
+        inside = entries_in_range(snapshot, declared)
         if not inside or any(e.service == declared.service for e in inside):
             continue
         others = list(dict.fromkeys(e.service for e in inside))

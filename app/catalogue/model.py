@@ -155,6 +155,5 @@ class Snapshot(msgspec.Struct, frozen=True):
     section_aliases: dict[str, Section]  # printed name, lower case, URL key
     error_type_index: dict[str, ErrorType]
     http_section_by_status: dict[int, tuple[Entry, ...]]  # the HTTP section's entries, by status
-    etag: str
     # Per-entry guidance replacing the status defaults (none today; amendments will supply some)
     guidance_overrides: GuidanceOverrides = NO_OVERRIDES

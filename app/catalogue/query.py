@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from http import HTTPStatus
 
+from app.catalogue.errors import CodeNotFound, InvalidFilter, NumberUnknown
 from app.catalogue.guidance import (
     NO_OVERRIDES,
     GuidanceOverrides,
@@ -35,8 +36,11 @@ from app.catalogue.model import (
     Section,
     Snapshot,
 )
+from app.catalogue.text import quote
 
 HTTP_SECTION = "HTTP"
+# The namespace whose codes the page's range list and section headings describe.
+RANGED_NAMESPACE = "platform"
 
 
 def slug_service(service: str) -> str:
@@ -106,7 +110,7 @@ def build_snapshot(
     keys = Counter(service_key(s.name) for s in doc.sections)
     for s in doc.sections:
         # Thermos codes (1-6) live in their own system: platform ranges say nothing about them.
-        scope = range_index if s.namespace == "platform" else no_ranges
+        scope = range_index if s.namespace == RANGED_NAMESPACE else no_ranges
         slug_prefix = slug_service(s.name)
         entries = tuple(
             _entry(s.name, s.namespace, slug_prefix, row, scope, overrides) for row in s.rows
@@ -153,7 +157,6 @@ def build_snapshot(
         section_aliases=aliases,
         error_type_index={t.type: t for t in error_types},
         http_section_by_status=_http_section_by_status(all_entries),
-        etag=f'W/"{version.revision}-{version.content_hash[:16]}"',
         guidance_overrides=overrides,
     )
 
@@ -193,6 +196,46 @@ def describe_ranges(ranges: Iterable[RangeRef]) -> str:
     return ", ".join(f"{r.start}-{r.end} ({r.service})" for r in ranges)
 
 
+def describe_nearest(snap: Snapshot, code: int) -> str:
+    """The nearest declared ranges of a number in none, as the suggestions name them."""
+    return describe_ranges(nearest_ranges(snap, code))
+
+
+def undocumented_code_fix(snap: Snapshot, number: int, namespace: str | None = None) -> str:
+    """What to do about a number no entry (of ``namespace``, when given) documents."""
+    elsewhere = sorted({e.namespace for e in lookup(snap, number)})
+    if elsewhere:
+        return (
+            f"{number} is documented in namespace {', '.join(elsewhere)}; "
+            "leave out ?namespace= to see every entry."
+        )
+    ranges = ranges_containing(snap, number)
+    if ranges:
+        return (
+            f"{number} is undocumented but lies in the declared range "
+            f"{describe_ranges(ranges)}; GET /ranges/resolve?code={number} tells more."
+        )
+    return f"{number} lies in no declared range; the nearest are {describe_nearest(snap, number)}."
+
+
+def find_code(snap: Snapshot, number: int, namespace: str | None = None) -> tuple[Entry, ...]:
+    """The entries documenting ``number``; CodeNotFound (saying where it lies) when none."""
+    entries = lookup(snap, number, namespace)
+    if not entries:
+        raise CodeNotFound(number, namespace, undocumented_code_fix(snap, number, namespace))
+    return entries
+
+
+def resolve_number(
+    snap: Snapshot, number: int, namespace: str | None = None
+) -> tuple[tuple[RangeRef, ...], tuple[Entry, ...]]:
+    """The declared ranges containing a number and its entries; NumberUnknown when neither."""
+    ranges, entries = ranges_containing(snap, number), lookup(snap, number, namespace)
+    if not ranges and not entries:
+        raise NumberUnknown(number, describe_nearest(snap, number))
+    return ranges, entries
+
+
 def find_section(snap: Snapshot, name: str) -> Section | None:
     return (
         snap.section_aliases.get(name)
@@ -205,21 +248,13 @@ def find_by_slug(snap: Snapshot, slug: str) -> tuple[Entry, ...]:
     return snap.by_slug.get(slug.lower(), ())
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be understood; ``field`` names the parameter."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 _STATUS = re.compile(r"[1-5](?:[0-9][0-9]|xx)", re.ASCII)
 MAX_TEXT_FILTER = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def parse_status_filter(raw: str) -> tuple[int, int]:
-    """``404`` -> (404, 404); ``4xx`` -> (400, 499). Raises FilterError otherwise.
+    """``404`` -> (404, 404); ``4xx`` -> (400, 499). Raises InvalidFilter otherwise.
 
     ASCII only: digits such as "٤٠٤" are refused, and only spaces and tabs around the value are
     ignored (str.strip() would also drop control characters such as \\x1c).
@@ -230,9 +265,10 @@ def parse_status_filter(raw: str) -> tuple[int, int]:
             low = int(text[0]) * 100
             return low, low + 99
         return int(text), int(text)
-    raise FilterError(
+    raise InvalidFilter(
         "status",
-        f"status must be an HTTP status (100-599) or a class such as 4xx, not {raw[:40]!r}",
+        "status must be an HTTP status (100-599) or a class such as 4xx, "
+        f"not {quote(raw, mark_cut=False)}",
     )
 
 
@@ -240,9 +276,10 @@ def check_text_filter(field: str, value: str) -> str:
     """A text filter is well formed when it has at most 200 characters and no control
     characters; a well-formed value that matches nothing simply finds nothing."""
     if len(value) > MAX_TEXT_FILTER:
-        raise FilterError(field, f"{field} must have at most {MAX_TEXT_FILTER} characters")
+        raise InvalidFilter(field, f"{field} must have at most {MAX_TEXT_FILTER} characters")
     if _CONTROL.search(value):
-        raise FilterError(field, f"{field} must not contain control characters, not {value[:40]!r}")
+        shown = quote(value, mark_cut=False)
+        raise InvalidFilter(field, f"{field} must not contain control characters, not {shown}")
     return value
 
 
@@ -266,11 +303,11 @@ def filter_entries(
     try:
         wanted_action = None if action is None else parse_action(action)
     except ValueError as exc:
-        raise FilterError("action", str(exc)) from None
+        raise InvalidFilter("action", str(exc)) from None
     try:
         wanted_retry = None if retryable is None else parse_bool(retryable, "retryable")
     except ValueError as exc:
-        raise FilterError("retryable", str(exc)) from None
+        raise InvalidFilter("retryable", str(exc)) from None
     if slug is not None:
         entries = find_by_slug(snap, slug)
     if status is not None:
@@ -343,6 +380,9 @@ def undocumented_http_identity(status: int) -> tuple[int, str]:
 
 
 def entries_in_range(snap: Snapshot, rng: RangeRef) -> tuple[Entry, ...]:
+    """The documented entries whose code lies in a declared range (platform codes only)."""
     return tuple(
-        e for e in snap.entries if e.namespace == "platform" and rng.start <= e.code <= rng.end
+        e
+        for e in snap.entries
+        if e.namespace == RANGED_NAMESPACE and rng.start <= e.code <= rng.end
     )

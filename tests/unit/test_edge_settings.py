@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.catalogue.query import FilterError, parse_status_filter
+from app.catalogue.errors import InvalidFilter
+from app.catalogue.query import parse_status_filter
 from app.server import EdgeLimits, EdgeProtocol, uvicorn_config
 from app.settings import Settings, SettingsError
 
@@ -75,5 +76,5 @@ def test_status_filter_forms(raw, expected):
     ],
 )
 def test_status_filter_refuses_non_ascii_and_control_characters(raw):
-    with pytest.raises(FilterError):
+    with pytest.raises(InvalidFilter):
         parse_status_filter(raw)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.catalogue.decode import decode
+from app.catalogue.errors import InvalidFilter
 from app.catalogue.guidance import (
     ACTIONS,
     FALLBACK_BY_CLASS,
@@ -20,7 +21,7 @@ from app.catalogue.guidance import (
     status_guidance,
 )
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import FilterError, build_snapshot, filter_entries
+from app.catalogue.query import build_snapshot, filter_entries
 from app.seeds import load_seed
 
 VERSION = CatalogueVersion(revision=1, content_hash="x" * 64, loaded_at="2026-01-01T00:00:00+00:00")
@@ -142,6 +143,6 @@ def test_filter_by_action_and_retryable():
     ("field", "kwargs"), [("action", {"action": "reboot"}), ("retryable", {"retryable": "maybe"})]
 )
 def test_bad_filter_values_name_the_field(field, kwargs):
-    with pytest.raises(FilterError) as caught:
+    with pytest.raises(InvalidFilter) as caught:
         filter_entries(SNAP, **kwargs)
     assert caught.value.field == field
