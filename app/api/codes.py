@@ -16,6 +16,7 @@ from app.api.common import (
     raise_filter_error,
 )
 from app.api.errors import CatalogueError
+from app.api.pages import code_page_hook, vary_accept
 from app.api.schemas import CodeLookup, EntryPage
 from app.catalogue.query import (
     FilterError,
@@ -41,6 +42,9 @@ def build_router(live: LiveCatalogue) -> Router:
             "spans all namespaces; `namespace` narrows it."
         ),
         responses=error_responses(400, 404),
+        # A browser (Accept ranking text/html first) gets the code's page instead: app.api.pages.
+        before_request=code_page_hook(live),
+        after_request=vary_accept,
     )
     def get_code(
         code: Annotated[
@@ -86,7 +90,8 @@ def build_router(live: LiveCatalogue) -> Router:
         summary="List entries, filtered and paginated",
         description=(
             "Filters combine. `status` takes an exact status (404) or a class (4xx); `q` "
-            "searches name, description and service, ignoring case. Sorted by code, then service."
+            "finds a code number exactly (1205) or searches name, description, service and slug, "
+            "ignoring case. Sorted by code, then service."
         ),
         responses=error_responses(400),
     )
@@ -108,7 +113,9 @@ def build_router(live: LiveCatalogue) -> Router:
         slug: Annotated[
             str | None, QueryParameter(description="<Service>_<Name>, any case")
         ] = None,
-        q: Annotated[str | None, QueryParameter(description="Text search", max_length=200)] = None,
+        q: Annotated[
+            str | None, QueryParameter(description="A code number, or text", max_length=200)
+        ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> EntryPage:

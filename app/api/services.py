@@ -9,6 +9,7 @@ from litestar.params import PathParameter
 
 from app.api.common import CACHEABLE, NamespaceParam, error_responses
 from app.api.errors import CatalogueError
+from app.api.pages import service_page_hook, vary_accept
 from app.api.schemas import ServiceList, ServiceSummary
 from app.catalogue.model import Section
 from app.catalogue.query import find_section
@@ -52,6 +53,9 @@ def build_router(live: LiveCatalogue) -> Router:
         description="Accepts the printed name (`Auth_Config`, `Prisma/Database` URL-encoded) "
         "or its URL-friendly key (`auth-config`, `prisma-database`).",
         responses=error_responses(400, 404),
+        # A browser (Accept ranking text/html first) gets the service's page: app.api.pages.
+        before_request=service_page_hook(live),
+        after_request=vary_accept,
     )
     def get_service(
         service: Annotated[str, PathParameter(description="Auth_Config or auth-config")],
