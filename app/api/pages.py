@@ -83,10 +83,10 @@ def prefers_html(headers: list[tuple[bytes, bytes]]) -> bool:
     """True when the Accept header ranks text/html strictly above application/json.
 
     Ties (``*/*``, no Accept, ``application/json, text/html``) go to JSON: the API's default.
-    Any header without "html" in it is answered without parsing, so JSON stays fast.
+    A header that names no text/ type is answered without parsing, so JSON stays fast.
     """
     raw = next((v for k, v in headers if k == b"accept"), None)
-    if raw is None or b"html" not in raw.lower():
+    if raw is None or b"text/" not in raw.lower():
         return False
     accepted = [MediaTypeHeader(t) for t in raw.decode("latin-1").split(",") if t.strip()]
     return _quality(accepted, _HTML) > _quality(accepted, _JSON)
