@@ -26,7 +26,9 @@ from app.seeds import DEFAULT_SEED_PATH
 from app.settings import Settings, async_database_url
 
 CHROMIUM = os.environ.get("ERRCAT_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(os.environ.get("ERRCAT_TEST_ARTIFACTS", Path(__file__).parent.parent / "artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("ERRCAT_TEST_ARTIFACTS", Path(__file__).parent.parent / "artifacts")
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",
@@ -159,7 +161,7 @@ def test_search_for_a_code_then_read_its_page_and_the_api_reference(browser, bas
     expect(facts).to_contain_text("TriggerInstance")
     expect(facts).to_contain_text("422 Unprocessable Entity")
     expect(facts).to_contain_text("TriggerInstance_AuthRefreshRequired")
-    expect(facts).to_contain_text("1200–1299")
+    expect(facts).to_contain_text("1200\u20131299")
     expect(page.locator("pre.envelope")).to_contain_text('"code": 1205')
     visit.shot("code-1205", full_page=True)
 
