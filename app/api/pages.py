@@ -121,9 +121,12 @@ class PageData:
     def service_key(self, entry: Entry) -> str:
         return self.section_keys[(entry.service, entry.namespace)]
 
-    def range_key(self, rng: RangeRef) -> str | None:
-        section = find_section(self.snap, rng.service)
+    def section_key(self, name: str) -> str | None:
+        section = find_section(self.snap, name)
         return section.key if section is not None else None
+
+    def range_key(self, rng: RangeRef) -> str | None:
+        return self.section_key(rng.service)
 
     def findings_for_code(self, code: int) -> list[Finding]:
         return [f for f in self.report.findings if code in f.codes]

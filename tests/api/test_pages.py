@@ -253,6 +253,8 @@ def test_findings_are_one_click_from_the_catalogue(client):
     assert f"{len(report['findings'])} findings" in p.words
     for finding in report["findings"]:
         assert finding["rule"] in p.words
+    links = {a.get("href") for a in p.all("a")}
+    assert {"/services/auth-config", "/services/prisma-database", "/codes/10503"} <= links
 
 
 def test_pages_are_not_part_of_the_api_schema(client):
