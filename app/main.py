@@ -11,9 +11,18 @@ from litestar.config.cors import CORSConfig
 from litestar.exceptions import InternalServerException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
-from app.api import catalogue, codes, envelopes, error_types, health, ranges, services, statuses
+from app.api import (
+    catalogue,
+    codes,
+    envelopes,
+    error_types,
+    health,
+    pages,
+    ranges,
+    services,
+    statuses,
+)
 from app.api import decode as decode_api
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
@@ -74,7 +83,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             build_metrics_router(live, settings.metrics_token),
             envelopes.build_router(live),
             decode_api.build_router(live),
+            pages.build_router(live),
+            *pages.static_routers(),
         ],
+        template_config=pages.template_config(),
         lifespan=[lifespan],
         middleware=middleware,
         exception_handlers={
@@ -90,7 +102,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=API_VERSION,
             description="The HTTP error catalogue: codes, ranges, services and envelope checks.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+            # Swagger UI from the installed swagger-ui-bundle-v2 package, at /schema and
+            # /schema/swagger: the reference works offline (app.api.pages).
+            render_plugins=[pages.OfflineSwaggerRenderPlugin(path="/swagger")],
+            openapi_router=pages.openapi_router(),
         ),
         state={"live": live, "settings": settings},
         logging_config=None,  # configure_logging above owns logging

@@ -19,6 +19,7 @@ from litestar.params import PathParameter, QueryParameter
 from app.api.bodies import read_body, require_media_type
 from app.api.common import CACHEABLE, INTEGER_SCHEMA, NamespaceParam, error_responses, parse_int
 from app.api.errors import CatalogueError
+from app.api.pages import code_page_hook, vary_accept
 from app.api.schemas import CodeLookup, EntryPage
 from app.catalogue.bulk import (
     EXAMPLE_BODY,
@@ -99,6 +100,9 @@ def build_router(live: LiveCatalogue) -> Router:
             "spans all namespaces; `namespace` narrows it."
         ),
         responses=error_responses(400, 404),
+        # A browser (Accept ranking text/html first) gets the code's page instead: app.api.pages.
+        before_request=code_page_hook(live),
+        after_request=vary_accept,
     )
     def get_code(
         code: Annotated[
@@ -119,7 +123,8 @@ def build_router(live: LiveCatalogue) -> Router:
         summary="List entries, filtered and paginated",
         description=(
             "Filters combine. `status` takes an exact status (404) or a class (4xx); `q` "
-            "searches name, description and service, ignoring case; `code` (repeatable: "
+            "finds a code number exactly (1205) or searches name, description, service and slug, "
+            "ignoring case; `code` (repeatable: "
             "`?code=1205&code=1800`) keeps exactly those numbers; `action` and `retryable` "
             "select by guidance (docs/guidance.md). Sorted by code, then service. One rule for "
             "every filter: a well-formed value that matches nothing (an unknown service, name or "
@@ -152,7 +157,9 @@ def build_router(live: LiveCatalogue) -> Router:
         slug: Annotated[
             str | None, QueryParameter(description="<Service>_<Name>, any case")
         ] = None,
-        q: Annotated[str | None, QueryParameter(description="Text search", max_length=200)] = None,
+        q: Annotated[
+            str | None, QueryParameter(description="A code number, or text", max_length=200)
+        ] = None,
         action: Annotated[
             str | None,
             QueryParameter(

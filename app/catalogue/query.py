@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 
 from app.catalogue.errors import CodeNotFound, InvalidFilter, NumberUnknown
@@ -329,19 +329,31 @@ def filter_entries(
         wanted = name.lower()
         entries = [e for e in entries if e.name.lower() == wanted]
     if q is not None:
-        needle = q.lower()
-        entries = [
-            e
-            for e in entries
-            if needle in e.name.lower()
-            or needle in e.description.lower()
-            or needle in e.service.lower()
-        ]
+        entries = list(filter(text_matcher(q), entries))
     if wanted_action is not None:
         entries = [e for e in entries if e.action == wanted_action]
     if wanted_retry is not None:
         entries = [e for e in entries if e.retryable is wanted_retry]
     return tuple(entries)
+
+
+def text_matcher(q: str) -> Callable[[Entry], bool]:
+    """The ``q`` search: the code number exactly (``1205``), or, ignoring case, a part of the
+    name, description, service or slug (``Tool_ToolNotFound``)."""
+    needle = q.lower()
+    digits = q.strip(" \t")
+    number = int(digits) if digits.isascii() and digits.isdigit() else None
+
+    def matches(e: Entry) -> bool:
+        return (
+            e.code == number
+            or needle in e.name.lower()
+            or needle in e.description.lower()
+            or needle in e.service.lower()
+            or needle in e.slug.lower()
+        )
+
+    return matches
 
 
 def status_counts(snap: Snapshot) -> dict[int, int]:
