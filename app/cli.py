@@ -1,38 +1,65 @@
-"""``errcat``: the command line. It calls the same functions as the API.
+"""``errcat``: the command line (click). It calls the same functions as the API.
 
-errcat migrate            alembic upgrade head on DATABASE_URL
-errcat seed [FILE]        load the seed file in one transaction (idempotent)
-errcat serve              migrate + seed (unless ERRCAT_MIGRATE=0 / ERRCAT_SEED=0), then serve
-errcat transcribe PAGE    rewrite seeds/catalogue.json from the vendor's page
+Every command reads the environment through ``Settings.from_env`` first, so an invalid variable
+stops every command with one line and exit code 2. Anything a user can cause (a missing file,
+a page that is not the vendor's, an unreachable or unmigrated database, a closed output pipe)
+ends with one line on stderr and a documented exit code, never a traceback. Results go to
+stdout (``--json``: exactly the API's body); logs (Alembic's too) are JSON lines on stderr.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import logging
 import os
 import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
+import click
 import msgspec
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.schemas import CodeLookup, RevisionList
 from app.catalogue.diff import diff_catalogues, render_diff
 from app.catalogue.integrity import integrity_report
-from app.catalogue.query import build_snapshot
+from app.catalogue.model import Snapshot
+from app.catalogue.page import PageFormatError
+from app.catalogue.query import build_snapshot, http_error_identity, lookup, ranges_containing
+from app.catalogue.undocumented import undocumented
 from app.db import store
+from app.observability import configure_logging
 from app.seeding import BreakingChangeError, SeedOutcome, describe_plan, plan, seed_catalogue
 from app.seeds import DEFAULT_SEED_PATH, SeedError, load_seed, render
-from app.settings import Settings, SettingsError
+from app.settings import VARIABLES, Settings, SettingsError
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+log = logging.getLogger("errcat.cli")
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
+VERSION_TABLE = "alembic_version"  # as migrations/env.py names it
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for tools the pipe stopped
+
+
+# --- Functions the tests (and the container) call directly -----------------------------------
 
 
 def alembic_config(database_url: str) -> Config:
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", database_url)
+    # alembic.ini's [loggers] are for the plain `alembic` command; errcat has configured logging
+    # (JSON) itself, and migrations/env.py skips fileConfig when told so.
+    cfg.attributes["configure_logger"] = False
     return cfg
 
 
@@ -40,7 +67,7 @@ def migrate(settings: Settings) -> None:
     command.upgrade(alembic_config(settings.database_url), "head")
 
 
-async def _with_engine(settings: Settings, work):
+async def _with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     engine = store.make_engine(settings.database_url)
     try:
         return await work(engine)
@@ -53,60 +80,365 @@ async def seed(settings: Settings, path: Path, *, force: bool = False) -> SeedOu
     return await _with_engine(settings, lambda engine: seed_catalogue(engine, doc, force=force))
 
 
+# --- Failures and their exit codes ------------------------------------------------------------
+
+
 class CommandError(Exception):
-    """A command that ran and found a problem it reports (exit 1)."""
+    """A command that cannot do what was asked; ``exit_code`` says why (see EPILOG)."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FINDINGS) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
-async def _report(settings: Settings, as_json: bool) -> tuple[str, bool]:
-    found = await _with_engine(settings, store.read_catalogue)
+def _where(settings: Settings) -> str:
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of what the driver said, without SQLAlchemy's wrapping."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        text = str(exc.orig).strip()
+        return text.splitlines()[0] if text else type(exc.orig).__name__
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[None]:
+    """Database work: an unreachable server or missing database is exit 3 in one line."""
+    try:
+        yield
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        raise CommandError(
+            f"cannot use the database at {_where(settings)}: {_reason(exc)}", EXIT_DATABASE
+        ) from exc
+
+
+def _applied_migrations(conn: Connection) -> set[str]:
+    # Read directly rather than through alembic's MigrationContext, which logs as it starts.
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return set()
+    return set(conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+
+
+async def _check_migrated(settings: Settings, engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        current = await conn.run_sync(_applied_migrations)
+    heads = set(ScriptDirectory.from_config(alembic_config(settings.database_url)).get_heads())
+    if current != heads:
+        at = ", ".join(sorted(current)) or "no schema"
+        raise CommandError(
+            f"the database at {_where(settings)} is not migrated ({at}; errcat needs "
+            f"{', '.join(sorted(heads))}): run errcat migrate",
+            EXIT_DATABASE,
+        )
+
+
+def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``work`` on a migrated database, with every database failure made one line."""
+    url = make_url(settings.database_url)
+    in_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    # Connecting would create an empty file; say what is missing instead.
+    if in_file and not Path(url.database).exists():
+        raise CommandError(f"no database file at {url.database}: run errcat migrate", EXIT_DATABASE)
+
+    async def checked(engine: AsyncEngine) -> T:
+        await _check_migrated(settings, engine)
+        return await work(engine)
+
+    with _database(settings):
+        return asyncio.run(_with_engine(settings, checked))
+
+
+async def _snapshot(engine: AsyncEngine) -> Snapshot:
+    found = await store.read_catalogue(engine)
     if found is None:
-        raise CommandError("the database holds no catalogue yet: run errcat seed")
-    report = integrity_report(build_snapshot(*found))
+        raise CommandError("the database holds no catalogue yet: run errcat seed", EXIT_DATABASE)
+    return build_snapshot(*found)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"errcat: {message}", err=True)
+    sys.exit(code)
+
+
+def _pipe_closed() -> NoReturn:
+    # The reader went away (errcat report | head): nothing more can be said on stdout, and the
+    # interpreter must not complain when it flushes stdout at exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(EXIT_PIPE_CLOSED)
+
+
+class ErrcatGroup(click.Group):
+    """Turns the failures a user can cause into one line and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BrokenPipeError:
+            _pipe_closed()
+        except CommandError as exc:
+            _fail(str(exc), exc.exit_code)
+        except BreakingChangeError as exc:
+            _fail(str(exc), EXIT_FINDINGS)
+        except (SettingsError, SeedError, PageFormatError) as exc:
+            _fail(str(exc), EXIT_USAGE)
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(msgspec.json.encode(value).decode())
+
+
+# --- The command line -------------------------------------------------------------------------
+
+
+def _environment_help() -> str:
+    width = max(len(v.name) for v in VARIABLES)
+    return "\n".join(f"  {v.name:{width}}  {v.accepts}" for v in VARIABLES)
+
+
+EXIT_CODES = """\b
+Exit codes:
+  0    fine
+  1    findings (report), breaking changes (plan, seed), an undocumented code (lookup),
+       an unknown revision (changes)
+  2    usage or configuration error: a bad option, argument, file or environment variable
+  3    database unreachable, not migrated (run errcat migrate) or not seeded (run errcat seed)
+  141  stdout closed early (errcat report | head): errcat stops quietly
+"""
+EPILOG = f"""{EXIT_CODES}\b
+Environment (every command checks all of it first; an invalid value is exit 2):
+{_environment_help()}
+"""
+# Each command's help: the exit codes, and where the environment is described.
+COMMAND_EPILOG = f"{EXIT_CODES}\nEnvironment: see errcat --help."
+
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print the API's JSON body instead of text."
+)
+SEED_FILE = click.argument(
+    "file",
+    required=False,
+    default=DEFAULT_SEED_PATH,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+
+
+@click.group(
+    cls=ErrcatGroup,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(package_name="errcat", prog_name="errcat", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """errcat: the HTTP error catalogue as a service, and its command line.
+
+    Every command reads the database named by DATABASE_URL (default sqlite:///errcat.db).
+    Results go to stdout; logs are JSON lines on stderr.
+    """
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    ctx.obj = settings
+
+
+@cli.command("migrate", epilog=COMMAND_EPILOG)
+@click.pass_obj
+def migrate_command(settings: Settings) -> None:
+    """Apply every Alembic migration to DATABASE_URL (upgrade head).
+
+    Safe to run from several replicas at once (PostgreSQL: an advisory lock; SQLite: the write
+    lock). Alembic's progress is logged as JSON lines on stderr.
+    """
+    with _database(settings):
+        migrate(settings)
+
+
+@cli.command("seed", epilog=COMMAND_EPILOG)
+@SEED_FILE
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Accept breaking changes: removed codes, reused numbers, changed statuses.",
+)
+@click.pass_obj
+def seed_command(settings: Settings, file: Path, force: bool) -> None:
+    """Load FILE (default seeds/catalogue.json) into DATABASE_URL in one transaction.
+
+    Idempotent: an unchanged file stores nothing. A file with breaking changes (a code removed, a
+    number reused for another name, a status changed) is refused, exit 1, unless --force.
+    """
+    doc = load_seed(file)
+    outcome = _run(settings, lambda engine: seed_catalogue(engine, doc, force=force))
+    if outcome.diff is not None and outcome.changed:
+        click.echo(render_diff(outcome.diff))
+    click.echo(outcome.describe())
+
+
+@cli.command("plan", epilog=COMMAND_EPILOG)
+@SEED_FILE
+@JSON_OPTION
+@click.pass_obj
+def plan_command(settings: Settings, file: Path, as_json: bool) -> None:
+    """Show what seeding FILE (default seeds/catalogue.json) would change; write nothing.
+
+    Exit 1 when a change is breaking. --json prints the change set as GET /catalogue/changes
+    does (null when DATABASE_URL holds no catalogue yet).
+    """
+    doc = load_seed(file)
+    diff = _run(settings, lambda engine: plan(engine, doc))
     if as_json:
-        return msgspec.json.format(msgspec.json.encode(report).decode()), report.ok
-    lines = [f"{f.severity:7} {f.rule:36} {f.message}" for f in report.findings] + [
-        f"{report.total} findings: {report.counts.error} error, "
-        f"{report.counts.warning} warning, {report.counts.info} info"
-    ]
-    return "\n".join(lines), report.ok
+        _echo_json(diff)
+    else:
+        click.echo(describe_plan(diff))
+    if diff is not None and diff.is_breaking:
+        sys.exit(EXIT_FINDINGS)
 
 
-async def _changes(settings: Settings, start: int, end: int | None) -> str:
-    async def work(engine):
-        latest = await store.latest_revision(engine)
-        target = latest if end is None else end
+@cli.command("report", epilog=COMMAND_EPILOG)
+@JSON_OPTION
+@click.pass_obj
+def report_command(settings: Settings, as_json: bool) -> None:
+    """The integrity report of the catalogue stored in DATABASE_URL (GET /catalogue/report).
+
+    Exit 1 when the report has errors.
+    """
+    report = integrity_report(_run(settings, _snapshot))
+    if as_json:
+        _echo_json(report)
+    else:
+        for f in report.findings:
+            click.echo(f"{f.severity:7} {f.rule:36} {f.message}")
+        counts = report.counts
+        click.echo(
+            f"{report.total} findings: {counts.error} error, {counts.warning} warning, "
+            f"{counts.info} info"
+        )
+    if not report.ok:
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command("revisions", epilog=COMMAND_EPILOG)
+@JSON_OPTION
+@click.pass_obj
+def revisions_command(settings: Settings, as_json: bool) -> None:
+    """List the catalogue revisions stored in DATABASE_URL (GET /catalogue/revisions).
+
+    Text: revision, content hash (12 characters), time loaded; oldest first.
+    """
+    items = tuple(_run(settings, store.list_revisions))
+    if as_json:
+        _echo_json(RevisionList(items=items, total=len(items)))
+        return
+    for v in items:
+        click.echo(f"{v.revision}\t{v.content_hash[:12]}\t{v.loaded_at}")
+
+
+@cli.command("changes", epilog=COMMAND_EPILOG)
+@click.option(
+    "--from", "start", type=click.IntRange(min=1), required=True, help="The older revision."
+)
+@click.option(
+    "--to", "end", type=click.IntRange(min=1), default=None, help="The newer one (default: newest)."
+)
+@JSON_OPTION
+@click.pass_obj
+def changes_command(settings: Settings, start: int, end: int | None, as_json: bool) -> None:
+    """What changed between two stored revisions (GET /catalogue/changes?from=&to=).
+
+    Exit 1 when a revision does not exist (errcat revisions lists them).
+    """
+
+    async def work(engine: AsyncEngine):
+        target = await store.latest_revision(engine) if end is None else end
         old = await store.read_revision_document(engine, start)
         new = None if target is None else await store.read_revision_document(engine, target)
-        if old is None or new is None:
-            missing = start if old is None else target
-            raise CommandError(f"no revision {missing} (errcat revisions lists them)")
-        return f"revision {start} -> {target}\n" + render_diff(diff_catalogues(old, new))
+        return target, old, new
 
-    return await _with_engine(settings, work)
+    target, old, new = _run(settings, work)
+    if old is None or new is None:
+        missing = start if old is None else target
+        raise CommandError(f"no revision {missing} (errcat revisions lists them)")
+    diff = diff_catalogues(old, new)
+    if as_json:
+        _echo_json(diff)
+    else:
+        click.echo(f"revision {start} -> {target}\n" + render_diff(diff))
 
 
-def _enabled(name: str) -> bool:
-    return os.environ.get(name, "1").strip().lower() not in {"0", "false", "no", "off"}
+@cli.command("lookup", epilog=COMMAND_EPILOG)
+@click.argument("code", type=int)
+@click.option(
+    "--namespace",
+    type=click.Choice(["platform", "thermos"]),
+    default=None,
+    help="Narrow to one namespace (default: all).",
+)
+@JSON_OPTION
+@click.pass_obj
+def lookup_command(settings: Settings, code: int, namespace: str | None, as_json: bool) -> None:
+    """Every documented entry for the number CODE, as GET /codes/CODE answers.
+
+    An undocumented code is exit 1 with the API's message and suggested fix (--json: the API's
+    error envelope, without a request id).
+    """
+    snap = _run(settings, _snapshot)
+    entries = lookup(snap, code, namespace)
+    if not entries:
+        answer = undocumented(snap, code, namespace)
+        if as_json:
+            number, slug = http_error_identity(snap, 404, "ResourceNotFound")
+            error = {"message": answer.message, "code": number, "slug": slug, "status": 404}
+            _echo_json({"error": {**error, "suggested_fix": answer.suggested_fix, "errors": []}})
+            sys.exit(EXIT_FINDINGS)
+        raise CommandError(f"{answer.message}. {answer.suggested_fix}")
+    found = CodeLookup(code=code, entries=entries, ranges=ranges_containing(snap, code))
+    if as_json:
+        _echo_json(found)
+        return
+    for e in found.entries:
+        click.echo(f"{e.code}  {e.name}  {e.status}  {e.service} ({e.namespace})  {e.slug}")
+        click.echo(f"    {e.description}")
+    ranges = ", ".join(f"{r.start}-{r.end} ({r.service})" for r in found.ranges)
+    click.echo(f"ranges: {ranges or 'none'}")
+
+
+@cli.command("serve", epilog=COMMAND_EPILOG)
+@click.pass_obj
+def serve_command(settings: Settings) -> None:
+    """Migrate, seed and serve the API with uvicorn.
+
+    Reads HOST, PORT, WEB_CONCURRENCY (workers) and every other variable below. ERRCAT_MIGRATE=0
+    and ERRCAT_SEED=0 skip the first two steps; a seed file with breaking changes is not loaded
+    (the stored revision keeps being served and the log says why).
+    """
+    serve(settings)
 
 
 def serve(settings: Settings) -> None:
     import uvicorn
 
-    if _enabled("ERRCAT_MIGRATE"):
-        migrate(settings)
-    if _enabled("ERRCAT_SEED"):
+    if settings.migrate_on_start:
+        with _database(settings):
+            migrate(settings)
+    if settings.seed_on_start:
         try:
-            print(asyncio.run(seed(settings, DEFAULT_SEED_PATH)).describe(), file=sys.stderr)
+            outcome = _run(settings, lambda engine: seed_catalogue(engine, load_seed()))
+            log.info(outcome.describe())
         except BreakingChangeError as exc:
             # Keep serving the stored catalogue rather than crash-looping a replica; an operator
             # accepts the change with `errcat seed --force`.
-            print(f"errcat: seed file not loaded, {exc}", file=sys.stderr)
+            log.warning("seed file not loaded, %s", exc)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        workers=settings.workers,
         loop="uvloop",
         http="httptools",
         access_log=False,  # the app's own JSON access log replaces uvicorn's (ACCESS_LOG=1)
@@ -116,64 +448,50 @@ def serve(settings: Settings) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="errcat", description="errcat: the HTTP error catalogue")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply every Alembic migration (upgrade head)")
-    p_seed = sub.add_parser("seed", help="load the seed file into the database")
-    p_seed.add_argument("file", nargs="?", type=Path, default=DEFAULT_SEED_PATH)
-    p_seed.add_argument("--force", action="store_true", help="accept breaking changes")
-    p_plan = sub.add_parser("plan", help="show what seeding a file would change; write nothing")
-    p_plan.add_argument("file", nargs="?", type=Path, default=DEFAULT_SEED_PATH)
-    p_report = sub.add_parser("report", help="the integrity report of the stored catalogue")
-    p_report.add_argument("--json", action="store_true")
-    sub.add_parser("revisions", help="list the stored catalogue revisions")
-    p_changes = sub.add_parser("changes", help="what changed between two revisions")
-    p_changes.add_argument("--from", dest="start", type=int, required=True)
-    p_changes.add_argument("--to", dest="end", type=int, default=None)
-    sub.add_parser("serve", help="migrate, seed and serve the API")
-    p_tr = sub.add_parser("transcribe", help="rewrite the seed file from the vendor's page")
-    p_tr.add_argument("page", type=Path)
-    p_tr.add_argument("--out", type=Path, default=DEFAULT_SEED_PATH)
-    args = parser.parse_args(argv)
+@cli.command("transcribe", epilog=COMMAND_EPILOG)
+@click.argument("page", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=DEFAULT_SEED_PATH,
+    show_default="seeds/catalogue.json",
+    help="Where to write the seed file.",
+)
+def transcribe_command(page: Path, out: Path) -> None:
+    """Rewrite the seed file from PAGE, the vendor's error-code page saved as plain text.
+
+    Every row is kept as printed; a page this transcriber does not understand is refused
+    (exit 2) and nothing is written. Reads no database.
+    """
+    from app.catalogue.page import transcribe
 
     try:
-        settings = Settings.from_env()
-        if args.command == "migrate":
-            migrate(settings)
-        elif args.command == "seed":
-            outcome = asyncio.run(seed(settings, args.file, force=args.force))
-            if outcome.diff is not None and outcome.changed:
-                print(render_diff(outcome.diff))
-            print(outcome.describe())
-        elif args.command == "plan":
-            doc = load_seed(args.file)
-            diff = asyncio.run(_with_engine(settings, lambda engine: plan(engine, doc)))
-            print(describe_plan(diff))
-            return 1 if diff is not None and diff.is_breaking else 0
-        elif args.command == "report":
-            text, ok = asyncio.run(_report(settings, args.json))
-            print(text)
-            return 0 if ok else 1
-        elif args.command == "revisions":
-            for v in asyncio.run(_with_engine(settings, store.list_revisions)):
-                print(f"{v.revision}\t{v.content_hash[:12]}\t{v.loaded_at}")
-        elif args.command == "changes":
-            print(asyncio.run(_changes(settings, args.start, args.end)))
-        elif args.command == "serve":
-            serve(settings)
-        elif args.command == "transcribe":
-            from app.catalogue.page import transcribe
+        text = page.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {page}: {exc}", EXIT_USAGE) from exc
+    doc = transcribe(text)
+    try:
+        out.write_text(render(doc), encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror}", EXIT_USAGE) from exc
+    click.echo(f"wrote {out}")
 
-            args.out.write_text(render(transcribe(args.page.read_text(encoding="utf-8"))))
-            print(f"wrote {args.out}")
-    except (BreakingChangeError, CommandError) as exc:
-        print(f"errcat: {exc}", file=sys.stderr)
-        return 1
-    except (SettingsError, SeedError) as exc:
-        print(f"errcat: {exc}", file=sys.stderr)
-        return 2
-    return 0
+
+def main(argv: list[str] | None = None) -> int:
+    """Run errcat's command line; the exit code (also for the tests, which pass ``argv``)."""
+    try:
+        cli.main(args=argv, prog_name="errcat")
+    except SystemExit as exc:
+        code = exc.code
+    else:  # pragma: no cover - click's standalone mode always exits
+        code = 0
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _pipe_closed()
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
 
 
 if __name__ == "__main__":

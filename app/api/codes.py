@@ -17,14 +17,8 @@ from app.api.common import (
 )
 from app.api.errors import CatalogueError
 from app.api.schemas import CodeLookup, EntryPage
-from app.catalogue.query import (
-    FilterError,
-    describe_ranges,
-    filter_entries,
-    lookup,
-    nearest_ranges,
-    ranges_containing,
-)
+from app.catalogue.query import FilterError, filter_entries, lookup, ranges_containing
+from app.catalogue.undocumented import undocumented
 from app.live import LiveCatalogue
 
 MAX_LIMIT = 500
@@ -54,27 +48,11 @@ def build_router(live: LiveCatalogue) -> Router:
         entries = lookup(snap, number, namespace)
         ranges = ranges_containing(snap, number)
         if not entries:
-            where = f" in namespace {namespace}" if namespace else ""
-            elsewhere = sorted({e.namespace for e in lookup(snap, number)})
-            if elsewhere:
-                fix = (
-                    f"{number} is documented in namespace {', '.join(elsewhere)}; "
-                    "leave out ?namespace= to see every entry."
-                )
-            elif ranges:
-                fix = (
-                    f"{number} is undocumented but lies in the declared range "
-                    f"{describe_ranges(ranges)}; GET /ranges/resolve?code={number} tells more."
-                )
-            else:
-                near = nearest_ranges(snap, number)
-                fix = (
-                    f"{number} lies in no declared range; the nearest are {describe_ranges(near)}."
-                )
+            answer = undocumented(snap, number, namespace)
             raise CatalogueError(
                 404,
-                f"Code {number} is not documented{where}",
-                suggested_fix=fix,
+                answer.message,
+                suggested_fix=answer.suggested_fix,
                 prefer="ResourceNotFound",
             )
         return CodeLookup(code=number, entries=entries, ranges=ranges)
