@@ -10,11 +10,11 @@ stdout (``--json``: exactly the API's body); logs (Alembic's too) are JSON lines
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -104,7 +104,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
-@contextmanager
+@contextlib.contextmanager
 def _database(settings: Settings) -> Iterator[None]:
     """Database work: an unreachable server or missing database is exit 3 in one line."""
     try:
@@ -166,8 +166,9 @@ def _fail(message: str, code: int) -> NoReturn:
 def _pipe_closed() -> NoReturn:
     # The reader went away (errcat report | head): nothing more can be said on stdout, and the
     # interpreter must not complain when it flushes stdout at exit.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    # (A stdout without a file descriptor, a test runner's, has nothing left to flush.)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     sys.exit(EXIT_PIPE_CLOSED)
 
 
