@@ -36,7 +36,7 @@ from app.catalogue.page import PageFormatError
 from app.catalogue.query import build_snapshot, http_error_identity, lookup, ranges_containing
 from app.catalogue.undocumented import undocumented
 from app.db import store
-from app.observability import configure_logging
+from app.observability import JsonFormatter, configure_logging
 from app.seeding import BreakingChangeError, SeedOutcome, describe_plan, plan, seed_catalogue
 from app.seeds import DEFAULT_SEED_PATH, SeedError, load_seed, render
 from app.settings import VARIABLES, Settings, SettingsError
@@ -158,8 +158,13 @@ async def _snapshot(engine: AsyncEngine) -> Snapshot:
     return build_snapshot(*found)
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"errcat: {message}", err=True)
+def _fail(message: str, code: int, *, as_log: bool = False) -> NoReturn:
+    """One line on stderr: ``errcat: ...``, or for ``serve`` a JSON log line like all its others."""
+    if as_log:
+        record = logging.LogRecord(log.name, logging.ERROR, __file__, 0, message, None, None)
+        click.echo(JsonFormatter().format(record), err=True)
+    else:
+        click.echo(f"errcat: {message}", err=True)
     sys.exit(code)
 
 
@@ -172,22 +177,29 @@ def _pipe_closed() -> NoReturn:
     sys.exit(EXIT_PIPE_CLOSED)
 
 
+# What a command can fail with (the user's doing, not errcat's), and the exit code of each.
+_FAILURES: dict[type[Exception], int] = {
+    BreakingChangeError: EXIT_FINDINGS,
+    SettingsError: EXIT_USAGE,
+    SeedError: EXIT_USAGE,
+    PageFormatError: EXIT_USAGE,
+}
+
+
 class ErrcatGroup(click.Group):
     """Turns the failures a user can cause into one line and an exit code, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
         except BrokenPipeError:
             _pipe_closed()
-        except CommandError as exc:
-            _fail(str(exc), exc.exit_code)
-        except BreakingChangeError as exc:
-            _fail(str(exc), EXIT_FINDINGS)
-        except (SettingsError, SeedError, PageFormatError) as exc:
-            _fail(str(exc), EXIT_USAGE)
+        except (CommandError, *_FAILURES) as exc:
+            code = getattr(exc, "exit_code", None) or next(
+                c for kind, c in _FAILURES.items() if isinstance(exc, kind)
+            )
+            # The group's arguments are parsed by now: invoked_subcommand is known.
+            _fail(str(exc), code, as_log=ctx.invoked_subcommand == "serve")
 
 
 def _echo_json(value: Any) -> None:

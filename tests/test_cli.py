@@ -217,7 +217,12 @@ def test_an_invalid_environment_variable_stops_every_command_in_one_line(env, co
     result = run(*command, timeout=60, DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", **env)
     assert result.returncode == 2
     line = one_line(result.stderr)
-    assert line.startswith(f"errcat: {name}={value!r} is not accepted: expected ")
+    expected = f"{name}={value!r} is not accepted: expected "
+    if command == ["serve"]:  # serve's every line is a JSON log line, this one too
+        record = json.loads(line)
+        assert record["level"] == "error" and record["message"].startswith(expected)
+    else:
+        assert line.startswith(f"errcat: {expected}")
     assert result.stdout == ""
 
 
@@ -314,3 +319,11 @@ def test_serve_logs_only_json_lines_from_start_up(tmp_path):
     assert any(m.startswith("Running upgrade") for m in messages)
     assert "catalogue seeded: revision 1, content " in "\n".join(messages)
     assert any(m.startswith("Uvicorn running on") for m in messages)
+
+
+def test_serve_with_the_database_unreachable_logs_one_json_line_and_exits_3():
+    result = run("serve", DATABASE_URL=UNREACHABLE, PORT=str(_free_port()))
+    assert result.returncode == 3
+    record = json.loads(one_line(result.stderr))
+    assert record["level"] == "error"
+    assert record["message"].startswith("cannot use the database at postgresql+asyncpg://")
