@@ -1,99 +1,262 @@
-"""``errcat``: the command line. It calls the same functions as the API.
+"""``errcat``: the command line (click). It calls the same functions as the API.
 
-errcat migrate            alembic upgrade head on DATABASE_URL
-errcat seed [FILE]        load the seed file in one transaction (idempotent)
-errcat export --format F  the stored catalogue as json, md, csv, python or typescript
-errcat serve              migrate + seed (unless ERRCAT_MIGRATE=0 / ERRCAT_SEED=0), then serve
-errcat transcribe PAGE    rewrite seeds/catalogue.json from the vendor's page
-errcat decode [--lines]   decode error bodies from standard input (docs/decode.md)
+Every command reads the environment through ``Settings.from_env`` first, so an invalid variable
+stops every command with one line and exit code 2. Anything a user can cause (a missing file,
+a page that is not the vendor's, an unreachable or unmigrated database, a closed output pipe)
+ends with one line on stderr and a documented exit code, never a traceback. Results go to
+stdout (``--json``: exactly the API's body); logs (Alembic's too) are JSON lines on stderr.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import os
 import sys
 from pathlib import Path
 
-import msgspec
-from alembic import command
-from alembic.config import Config
+import click
 
+from app.api.schemas import CodeLookup, RevisionList
 from app.catalogue.diff import render_diff
-from app.catalogue.errors import RevisionNotFound
+from app.catalogue.errors import CodeNotFound, RevisionNotFound
 from app.catalogue.export import EXPORT_FORMATS, render_export
 from app.catalogue.integrity import integrity_report
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot
+from app.catalogue.query import build_snapshot, find_code, http_error_identity, ranges_containing
+from app.cli_runtime import (
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    CommandError,
+    ErrcatGroup,
+    _database,
+    _echo_json,
+    _pipe_closed,
+    _run,
+    _snapshot,
+    migrate,
+)
 from app.db import store
+from app.observability import configure_logging
 from app.revisions import revision_changes
-from app.seeding import BreakingChangeError, SeedOutcome, describe_plan, plan, seed_catalogue
-from app.seeds import DEFAULT_SEED_PATH, SeedError, content_hash, load_seed, render
-from app.settings import Settings, SettingsError
+from app.seeding import describe_plan, plan, seed_catalogue
+from app.seeds import DEFAULT_SEED_PATH, content_hash, load_seed, render
+from app.settings import VARIABLES, Settings
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def alembic_config(database_url: str) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", database_url)
-    return cfg
+# --- The command line -------------------------------------------------------------------------
 
 
-def migrate(settings: Settings) -> None:
-    command.upgrade(alembic_config(settings.database_url), "head")
+def _environment_help() -> str:
+    width = max(len(v.name) for v in VARIABLES)
+    return "\n".join(f"  {v.name:{width}}  {v.accepts}" for v in VARIABLES)
 
 
-async def _with_engine(settings: Settings, work):
-    engine = store.make_engine(settings.database_url)
-    try:
-        return await work(engine)
-    finally:
-        await engine.dispose()
+EXIT_CODES = """\b
+Exit codes:
+  0    fine
+  1    findings (report), breaking changes (plan, seed), an undocumented code (lookup),
+       an unknown revision (changes)
+  2    usage or configuration error: a bad option, argument, file or environment variable
+  3    database unreachable, not migrated (run errcat migrate) or not seeded (run errcat seed)
+  141  stdout closed early (errcat report | head): errcat stops quietly
+"""
+EPILOG = f"""{EXIT_CODES}\b
+Environment (every command checks all of it first; an invalid value is exit 2):
+{_environment_help()}
+"""
+# Each command's help: the exit codes, and where the environment is described.
+COMMAND_EPILOG = f"{EXIT_CODES}\nEnvironment: see errcat --help."
+
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print the API's JSON body instead of text."
+)
+SEED_FILE = click.argument(
+    "file",
+    required=False,
+    default=DEFAULT_SEED_PATH,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
 
 
-async def seed(settings: Settings, path: Path, *, force: bool = False) -> SeedOutcome:
-    doc = load_seed(path)
-    return await _with_engine(settings, lambda engine: seed_catalogue(engine, doc, force=force))
+@click.group(
+    cls=ErrcatGroup,
+    epilog=EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(package_name="errcat", prog_name="errcat", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """errcat: the HTTP error catalogue as a service, and its command line.
+
+    Every command reads the database named by DATABASE_URL (default sqlite:///errcat.db).
+    Results go to stdout; logs are JSON lines on stderr.
+    """
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    ctx.obj = settings
 
 
-class CommandError(Exception):
-    """A command that ran and found a problem it reports (exit 1)."""
+@cli.command("migrate", epilog=COMMAND_EPILOG)
+@click.pass_obj
+def migrate_command(settings: Settings) -> None:
+    """Apply every Alembic migration to DATABASE_URL (upgrade head).
+
+    Safe to run from several replicas at once (PostgreSQL: an advisory lock; SQLite: the write
+    lock). Alembic's progress is logged as JSON lines on stderr.
+    """
+    with _database(settings):
+        migrate(settings)
 
 
-async def _report(settings: Settings, as_json: bool) -> tuple[str, bool]:
-    found = await _with_engine(settings, store.read_catalogue)
-    if found is None:
-        raise CommandError("the database holds no catalogue yet: run errcat seed")
-    report = integrity_report(build_snapshot(*found))
+@cli.command("seed", epilog=COMMAND_EPILOG)
+@SEED_FILE
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Accept breaking changes: removed codes, reused numbers, changed statuses.",
+)
+@click.pass_obj
+def seed_command(settings: Settings, file: Path, force: bool) -> None:
+    """Load FILE (default seeds/catalogue.json) into DATABASE_URL in one transaction.
+
+    Idempotent: an unchanged file stores nothing. A file with breaking changes (a code removed, a
+    number reused for another name, a status changed) is refused, exit 1, unless --force.
+    """
+    doc = load_seed(file)
+    outcome = _run(settings, lambda engine: seed_catalogue(engine, doc, force=force))
+    if outcome.diff is not None and outcome.changed:
+        click.echo(render_diff(outcome.diff))
+    click.echo(outcome.describe())
+
+
+@cli.command("plan", epilog=COMMAND_EPILOG)
+@SEED_FILE
+@JSON_OPTION
+@click.pass_obj
+def plan_command(settings: Settings, file: Path, as_json: bool) -> None:
+    """Show what seeding FILE (default seeds/catalogue.json) would change; write nothing.
+
+    Exit 1 when a change is breaking. --json prints the change set as GET /catalogue/changes
+    does (null when DATABASE_URL holds no catalogue yet).
+    """
+    doc = load_seed(file)
+    diff = _run(settings, lambda engine: plan(engine, doc))
     if as_json:
-        return msgspec.json.format(msgspec.json.encode(report).decode()), report.ok
-    lines = [f"{f.severity:7} {f.rule:36} {f.message}" for f in report.findings] + [
-        f"{report.total} findings: {report.counts.error} error, "
-        f"{report.counts.warning} warning, {report.counts.info} info"
-    ]
-    return "\n".join(lines), report.ok
+        _echo_json(diff)
+    else:
+        click.echo(describe_plan(diff))
+    if diff is not None and diff.is_breaking:
+        sys.exit(EXIT_FINDINGS)
 
 
-async def _export(settings: Settings, fmt: str) -> bytes:
-    found = await _with_engine(settings, store.read_catalogue)
-    if found is None:
-        raise CommandError("the database holds no catalogue yet: run errcat seed")
-    return render_export(build_snapshot(*found), fmt)
+@cli.command("report", epilog=COMMAND_EPILOG)
+@JSON_OPTION
+@click.pass_obj
+def report_command(settings: Settings, as_json: bool) -> None:
+    """The integrity report of the catalogue stored in DATABASE_URL (GET /catalogue/report).
+
+    Exit 1 when the report has errors.
+    """
+    report = integrity_report(_run(settings, _snapshot))
+    if as_json:
+        _echo_json(report)
+    else:
+        for f in report.findings:
+            click.echo(f"{f.severity:7} {f.rule:36} {f.message}")
+        counts = report.counts
+        click.echo(
+            f"{report.total} findings: {counts.error} error, {counts.warning} warning, "
+            f"{counts.info} info"
+        )
+    if not report.ok:
+        sys.exit(EXIT_FINDINGS)
 
 
-async def _changes(settings: Settings, start: int, end: int | None) -> str:
+@cli.command("revisions", epilog=COMMAND_EPILOG)
+@JSON_OPTION
+@click.pass_obj
+def revisions_command(settings: Settings, as_json: bool) -> None:
+    """List the catalogue revisions stored in DATABASE_URL (GET /catalogue/revisions).
+
+    Text: revision, content hash (12 characters), time loaded; oldest first.
+    """
+    items = tuple(_run(settings, store.list_revisions))
+    if as_json:
+        _echo_json(RevisionList(items=items, total=len(items)))
+        return
+    for v in items:
+        click.echo(f"{v.revision}\t{v.content_hash[:12]}\t{v.loaded_at}")
+
+
+@cli.command("changes", epilog=COMMAND_EPILOG)
+@click.option(
+    "--from", "start", type=click.IntRange(min=1), required=True, help="The older revision."
+)
+@click.option(
+    "--to", "end", type=click.IntRange(min=1), default=None, help="The newer one (default: newest)."
+)
+@JSON_OPTION
+@click.pass_obj
+def changes_command(settings: Settings, start: int, end: int | None, as_json: bool) -> None:
+    """What changed between two stored revisions (GET /catalogue/changes?from=&to=).
+
+    Exit 1 when a revision does not exist (errcat revisions lists them).
+    """
+
     try:
-        found = await _with_engine(settings, lambda engine: revision_changes(engine, start, end))
+        found = _run(settings, lambda engine: revision_changes(engine, start, end))
     except RevisionNotFound as exc:
         raise CommandError(f"no revision {exc.revision} (errcat revisions lists them)") from None
-    return f"revision {found.start} -> {found.end}\n" + render_diff(found.diff)
+    if as_json:
+        _echo_json(found.diff)
+    else:
+        click.echo(f"revision {found.start} -> {found.end}\n" + render_diff(found.diff))
 
 
-def _enabled(name: str) -> bool:
-    return os.environ.get(name, "1").strip().lower() not in {"0", "false", "no", "off"}
+@cli.command("lookup", epilog=COMMAND_EPILOG)
+@click.argument("code", type=int)
+@click.option(
+    "--namespace",
+    type=click.Choice(["platform", "thermos"]),
+    default=None,
+    help="Narrow to one namespace (default: all).",
+)
+@JSON_OPTION
+@click.pass_obj
+def lookup_command(settings: Settings, code: int, namespace: str | None, as_json: bool) -> None:
+    """Every documented entry for the number CODE, as GET /codes/CODE answers.
+
+    An undocumented code is exit 1 with the API's message and suggested fix (--json: the API's
+    error envelope, without a request id).
+    """
+    snap = _run(settings, _snapshot)
+    try:
+        entries = find_code(snap, code, namespace)
+    except CodeNotFound as exc:
+        if as_json:
+            number, slug = http_error_identity(snap, 404, "ResourceNotFound")
+            error = {"message": exc.message, "code": number, "slug": slug, "status": 404}
+            _echo_json({"error": {**error, "suggested_fix": exc.suggested_fix, "errors": []}})
+            sys.exit(EXIT_FINDINGS)
+        raise CommandError(f"{exc.message}. {exc.suggested_fix}") from None
+    found = CodeLookup(code=code, entries=entries, ranges=ranges_containing(snap, code))
+    if as_json:
+        _echo_json(found)
+        return
+    for e in found.entries:
+        click.echo(f"{e.code}  {e.name}  {e.status}  {e.service} ({e.namespace})  {e.slug}")
+        click.echo(f"    {e.description}")
+    ranges = ", ".join(f"{r.start}-{r.end} ({r.service})" for r in found.ranges)
+    click.echo(f"ranges: {ranges or 'none'}")
+
+
+@cli.command("serve", epilog=COMMAND_EPILOG)
+@click.pass_obj
+def serve_command(settings: Settings) -> None:
+    """Migrate, seed and serve the API with uvicorn.
+
+    Reads HOST, PORT, WEB_CONCURRENCY (workers) and every other variable below. ERRCAT_MIGRATE=0
+    and ERRCAT_SEED=0 skip the first two steps; a seed file with breaking changes is not loaded
+    (the stored revision keeps being served and the log says why).
+    """
+    serve(settings)
 
 
 def serve(settings: Settings) -> None:
@@ -104,90 +267,102 @@ def serve(settings: Settings) -> None:
     run(settings)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="errcat", description="errcat: the HTTP error catalogue")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply every Alembic migration (upgrade head)")
-    p_seed = sub.add_parser("seed", help="load the seed file into the database")
-    p_seed.add_argument("file", nargs="?", type=Path, default=DEFAULT_SEED_PATH)
-    p_seed.add_argument("--force", action="store_true", help="accept breaking changes")
-    p_plan = sub.add_parser("plan", help="show what seeding a file would change; write nothing")
-    p_plan.add_argument("file", nargs="?", type=Path, default=DEFAULT_SEED_PATH)
-    p_report = sub.add_parser("report", help="the integrity report of the stored catalogue")
-    p_report.add_argument("--json", action="store_true")
-    sub.add_parser("revisions", help="list the stored catalogue revisions")
-    p_changes = sub.add_parser("changes", help="what changed between two revisions")
-    p_changes.add_argument("--from", dest="start", type=int, required=True)
-    p_changes.add_argument("--to", dest="end", type=int, default=None)
-    p_export = sub.add_parser("export", help="the stored catalogue as JSON, Markdown, CSV ...")
-    p_export.add_argument("--format", dest="fmt", choices=EXPORT_FORMATS, required=True)
-    p_export.add_argument("--out", type=Path, default=None, help="a file (default: stdout)")
-    sub.add_parser("serve", help="migrate, seed and serve the API")
-    p_dec = sub.add_parser("decode", help="decode an error body from standard input")
-    p_dec.add_argument("--lines", action="store_true", help="one body per line, a report each")
-    p_dec.add_argument("--file", type=Path, help="decode against this seed file, not the database")
-    p_tr = sub.add_parser("transcribe", help="rewrite the seed file from the vendor's page")
-    p_tr.add_argument("page", type=Path)
-    p_tr.add_argument("--out", type=Path, default=DEFAULT_SEED_PATH)
-    args = parser.parse_args(argv)
+@cli.command("export", epilog=COMMAND_EPILOG)
+@click.option(
+    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="What to write."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="A file to write (default: stdout).",
+)
+@click.pass_obj
+def export_command(settings: Settings, fmt: str, out: Path | None) -> None:
+    """The stored catalogue as json, md, csv, python or typescript (GET /catalogue.json ...).
+
+    The same bytes the API serves for the same revision.
+    """
+    data = render_export(_run(settings, _snapshot), fmt)
+    if out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror}", EXIT_USAGE) from exc
+    click.echo(f"wrote {out}", err=True)
+
+
+@cli.command("decode", epilog=COMMAND_EPILOG)
+@click.option(
+    "--lines", is_flag=True, help="One error body per line (log pipelines): one report per line."
+)
+@click.option(
+    "--file",
+    "seed_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Decode against this seed file instead of the stored catalogue.",
+)
+@click.pass_obj
+def decode_command(settings: Settings, lines: bool, seed_file: Path | None) -> None:
+    """Decode error bodies read from standard input, as POST /decode does (docs/decode.md)."""
+    from app.catalogue.decode import decode_stream
+
+    if seed_file is not None:
+        doc = load_seed(seed_file)
+        snap = build_snapshot(doc, CatalogueVersion(0, content_hash(doc), ""))
+    else:
+        snap = _run(settings, _snapshot)
+    sys.exit(decode_stream(snap, sys.stdin.buffer, sys.stdout, lines=lines))
+
+
+@cli.command("transcribe", epilog=COMMAND_EPILOG)
+@click.argument("page", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=DEFAULT_SEED_PATH,
+    show_default="seeds/catalogue.json",
+    help="Where to write the seed file.",
+)
+def transcribe_command(page: Path, out: Path) -> None:
+    """Rewrite the seed file from PAGE, the vendor's error-code page saved as plain text.
+
+    Every row is kept as printed; a page this transcriber does not understand is refused
+    (exit 2) and nothing is written. Reads no database.
+    """
+    from app.catalogue.page import transcribe
 
     try:
-        settings = Settings.from_env()
-        if args.command == "migrate":
-            migrate(settings)
-        elif args.command == "seed":
-            outcome = asyncio.run(seed(settings, args.file, force=args.force))
-            if outcome.diff is not None and outcome.changed:
-                print(render_diff(outcome.diff))
-            print(outcome.describe())
-        elif args.command == "plan":
-            doc = load_seed(args.file)
-            diff = asyncio.run(_with_engine(settings, lambda engine: plan(engine, doc)))
-            print(describe_plan(diff))
-            return 1 if diff is not None and diff.is_breaking else 0
-        elif args.command == "report":
-            text, ok = asyncio.run(_report(settings, args.json))
-            print(text)
-            return 0 if ok else 1
-        elif args.command == "revisions":
-            for v in asyncio.run(_with_engine(settings, store.list_revisions)):
-                print(f"{v.revision}\t{v.content_hash[:12]}\t{v.loaded_at}")
-        elif args.command == "changes":
-            print(asyncio.run(_changes(settings, args.start, args.end)))
-        elif args.command == "export":
-            data = asyncio.run(_export(settings, args.fmt))
-            if args.out is None:
-                sys.stdout.buffer.write(data)
-                sys.stdout.flush()
-            else:
-                args.out.write_bytes(data)
-                print(f"wrote {args.out}", file=sys.stderr)
-        elif args.command == "serve":
-            serve(settings)
-        elif args.command == "decode":
-            from app.catalogue.decode import decode_stream
+        text = page.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(f"cannot read {page}: {exc}", EXIT_USAGE) from exc
+    doc = transcribe(text)
+    try:
+        out.write_text(render(doc), encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror}", EXIT_USAGE) from exc
+    click.echo(f"wrote {out}")
 
-            if args.file is not None:
-                doc = load_seed(args.file)
-                snap = build_snapshot(doc, CatalogueVersion(0, content_hash(doc), ""))
-            else:
-                found = asyncio.run(_with_engine(settings, store.read_catalogue))
-                if found is None:
-                    raise CommandError("the database holds no catalogue yet: run errcat seed")
-                snap = build_snapshot(*found)
-            return decode_stream(snap, sys.stdin.buffer, sys.stdout, lines=args.lines)
-        elif args.command == "transcribe":
-            from app.catalogue.page import transcribe
 
-            args.out.write_text(render(transcribe(args.page.read_text(encoding="utf-8"))))
-            print(f"wrote {args.out}")
-    except (BreakingChangeError, CommandError) as exc:
-        print(f"errcat: {exc}", file=sys.stderr)
-        return 1
-    except (SettingsError, SeedError) as exc:
-        print(f"errcat: {exc}", file=sys.stderr)
-        return 2
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    """Run errcat's command line; the exit code (also for the tests, which pass ``argv``)."""
+    try:
+        cli.main(args=argv, prog_name="errcat")
+    except SystemExit as exc:
+        code = exc.code
+    else:  # pragma: no cover - click's standalone mode always exits
+        code = 0
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _pipe_closed()
+    if code is None:
+        return 0
+    return code if isinstance(code, int) else 1
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import sys
 import time
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -50,13 +51,30 @@ class JsonFormatter(logging.Formatter):
         return msgspec.json.encode(line).decode()
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(level: str) -> None:
+    """JSON lines on stderr for every logger: errcat's, uvicorn's, and Alembic's when errcat
+    migrates (``app.cli.alembic_config`` keeps alembic.ini's own logging config out)."""
     logging.config.dictConfig(
         {
             "version": 1,
             "disable_existing_loggers": False,
             "formatters": {"json": {"()": JsonFormatter}},
-            "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+            "handlers": {"stderr": {"()": StderrHandler, "formatter": "json"}},
             "root": {"handlers": ["stderr"], "level": level},
             "loggers": {
                 **{

@@ -24,7 +24,6 @@ sending side is shut and what the client still sends is read and dropped for at 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -346,7 +345,7 @@ def uvicorn_config(settings: Settings) -> EdgeConfig:
         edge_limits=EdgeLimits.from_settings(settings),
         host=settings.host,
         port=settings.port,
-        workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        workers=settings.workers,
         loop="uvloop",
         http=EdgeProtocol,
         ws="none",  # errcat has no WebSocket routes; an upgrade would bypass the limits above

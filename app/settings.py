@@ -1,9 +1,25 @@
-"""Settings: a small frozen dataclass read from the environment, and nothing else."""
+"""Settings: one frozen object holding every environment variable errcat reads, and nothing else.
+
+``VARIABLES`` is the list of those variables: the field each one sets and, in words, what it
+accepts. ``Settings.from_env`` takes them from the environment and msgspec parses them into the
+field types below (``strict=False`` converts text to numbers and booleans; ``Meta`` bounds and
+``Literal`` choices refuse the rest). A value that does not parse raises ``SettingsError``, whose
+one-line message names the variable, the value and what is accepted; empty counts as unset.
+
+Booleans accept exactly 1/0, true/false, yes/no and on/off, in any case: anything else
+(``METRICS=disable``) is refused rather than read as one or the other.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from typing import Annotated, Literal, get_type_hints
+
+import msgspec
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///errcat.db"
 
@@ -38,87 +54,59 @@ def async_database_url(url: str) -> str:
     if driver is None:
         known = "postgresql://user@host:5432/db or sqlite:///path/errcat.db"
         raise SettingsError(f"DATABASE_URL scheme {scheme!r} is not supported (use {known})")
-    return f"{driver}://{rest}"
-
-
-def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+    converted = f"{driver}://{rest}"
     try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not an integer") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name}={value} is outside {low}..{high}")
-    return value
+        make_url(converted)
+    except (ArgumentError, ValueError) as exc:
+        raise SettingsError(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    return converted
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number") from None
-    if value < 0:
-        raise SettingsError(f"{name}={value} must not be negative")
-    return value
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+RateUnit = Literal["second", "minute", "hour", "day"]
+
+BOOLEAN_SPELLINGS = "1/0, true/false, yes/no or on/off, any case"
+# msgspec itself reads true/false/1/0 (any case) as booleans; these are the other spellings.
+_BOOLEAN_ALIASES = {"yes": "true", "on": "true", "no": "false", "off": "false"}
+_RATE_LIMIT_OFF = {"0", "off", "none"}
 
 
-def _positive(env: dict[str, str], name: str, default: float) -> float:
-    value = _float(env, name, default)
-    if value == 0:
-        raise SettingsError(f"{name}=0: must be more than 0 seconds")
-    return value
-
-
-_RATE_UNITS = ("second", "minute", "hour", "day")
-
-
-def _rate_limit(raw: str) -> tuple[str, int] | None:
-    """``RATE_LIMIT=600/minute`` -> ("minute", 600); empty or ``off`` -> None."""
-    text = raw.strip().lower()
-    if text in {"", "0", "off", "none"}:
-        return None
-    count, _, unit = text.partition("/")
-    if not count.isdigit() or int(count) < 1 or unit not in _RATE_UNITS:
-        raise SettingsError(
-            f"RATE_LIMIT={raw!r}: expected e.g. 600/minute (units: {', '.join(_RATE_UNITS)})"
-        )
-    return unit, int(count)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Settings:
     database_url: str = async_database_url(DEFAULT_DATABASE_URL)
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
+    # uvicorn worker processes for `errcat serve` (WEB_CONCURRENCY, as uvicorn and gunicorn call it)
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # How often a running service asks the database whether a new revision was seeded (0: never).
-    reload_interval: float = 5.0
+    reload_interval: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 5.0
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
-    max_body_bytes: int = 1_048_576
-    log_level: str = "INFO"
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1_048_576)] = 1_048_576
+    log_level: LogLevel = "INFO"
     access_log: bool = False
     metrics: bool = True
-    # Replay catalogue answers encoded once per snapshot, before routing (app.api.response_cache).
-    response_cache: bool = True
     # Per client address and process, e.g. ("minute", 600); None: no limit (the default, since
     # replicas behind a load balancer usually limit at the edge).
-    rate_limit: tuple[str, int] | None = None
+    rate_limit: tuple[RateUnit, Annotated[int, msgspec.Meta(ge=1)]] | None = None
+    # `errcat serve` migrates and seeds before serving unless these are off.
+    migrate_on_start: bool = True
+    seed_on_start: bool = True
+    # Replay catalogue answers encoded once per snapshot, before routing (app.api.response_cache).
+    response_cache: bool = True
     # The HTTP server's edge (app.server): request head size and header count (431 beyond),
     # seconds to send a request head / a body (408 or a closed connection after), idle keep-alive
     # seconds, concurrent connections per process (503 beyond), seconds SIGTERM waits for
     # requests in progress.
-    max_header_bytes: int = 16_384
-    max_headers: int = 100
-    header_timeout: float = 10.0
-    body_timeout: float = 30.0
-    keepalive_timeout: float = 5.0
-    max_connections: int = 1000
-    graceful_shutdown: float = 5.0
+    max_header_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1_048_576)] = 16_384
+    max_headers: Annotated[int, msgspec.Meta(ge=8, le=10_000)] = 100
+    header_timeout: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 10.0
+    body_timeout: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 30.0
+    keepalive_timeout: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 5.0
+    max_connections: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1000
+    graceful_shutdown: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 5.0
     # Upper bound, in seconds, on any one database call made for a request or the reload loop
     # (connect, statement, the whole call); past it a request answers 503.
-    db_timeout: float = 2.0
+    db_timeout: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 2.0
     # When set, GET /metrics asks for ``Authorization: Bearer <token>``.
     metrics_token: str | None = None
     # Rate-limit counters in Redis (shared by replicas) instead of each process's memory.
@@ -128,38 +116,108 @@ class Settings:
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto uvicorn believes (none by default).
     forwarded_allow_ips: tuple[str, ...] = field(default_factory=tuple)
     # Start-up: give up on the database after this many seconds of retrying (0: never).
-    startup_timeout: float = 0.0
+    startup_timeout: Annotated[float, msgspec.Meta(ge=0)] = 0.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        origins = tuple(o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip())
-        return cls(
-            database_url=async_database_url(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
-            host=env.get("HOST") or "127.0.0.1",
-            port=_int(env, "PORT", 8000, 1, 65535),
-            reload_interval=_float(env, "RELOAD_INTERVAL", 5.0),
-            cors_origins=origins,
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 64 * 1_048_576),
-            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
-            access_log=env.get("ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"},
-            rate_limit=_rate_limit(env.get("RATE_LIMIT", "")),
-            metrics=env.get("METRICS", "1").lower() not in {"0", "false", "no", "off"},
-            max_header_bytes=_int(env, "MAX_HEADER_BYTES", 16_384, 1024, 1_048_576),
-            max_headers=_int(env, "MAX_HEADERS", 100, 8, 10_000),
-            header_timeout=_float(env, "HEADER_TIMEOUT", 10.0),
-            body_timeout=_float(env, "BODY_TIMEOUT", 30.0),
-            keepalive_timeout=_float(env, "KEEPALIVE_TIMEOUT", 5.0),
-            max_connections=_int(env, "MAX_CONNECTIONS", 1000, 1, 1_000_000),
-            graceful_shutdown=_float(env, "GRACEFUL_SHUTDOWN_SECONDS", 5.0),
-            db_timeout=_positive(env, "DB_TIMEOUT", 2.0),
-            metrics_token=env.get("METRICS_TOKEN") or None,
-            redis_url=env.get("REDIS_URL") or None,
-            redis_prefix=env.get("REDIS_PREFIX") or "errcat:",
-            forwarded_allow_ips=tuple(
-                p.strip() for p in env.get("FORWARDED_ALLOW_IPS", "").split(",") if p.strip()
-            ),
-            startup_timeout=_float(env, "STARTUP_TIMEOUT", 0.0),
-            response_cache=env.get("RESPONSE_CACHE", "1").lower()
-            not in {"0", "false", "no", "off"},
-        )
+        raw: dict[str, object] = {}
+        for var in VARIABLES:
+            text = env.get(var.name, "").strip()
+            if text:
+                raw[var.field] = _prepare(var.field, text)
+        try:
+            settings = msgspec.convert(raw, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise _refusal(exc, env) from None
+        database_url = raw.get("database_url")
+        if isinstance(database_url, str):
+            # The URL forms are a small grammar of their own; async_database_url names them.
+            settings = replace(settings, database_url=async_database_url(database_url))
+        return settings
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: the Settings field it sets and what it accepts, in words."""
+
+    name: str
+    field: str
+    accepts: str
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable(
+        "DATABASE_URL",
+        "database_url",
+        f"postgresql://user@host:5432/db or sqlite:///path.db (default {DEFAULT_DATABASE_URL})",
+    ),
+    Variable("HOST", "host", "an address to listen on (default 127.0.0.1)"),
+    Variable("PORT", "port", "an integer from 1 to 65535 (default 8000)"),
+    Variable("WEB_CONCURRENCY", "workers", "an integer from 1 to 64 (default 1)"),
+    Variable("RELOAD_INTERVAL", "reload_interval", "seconds from 0 (never) to 86400 (default 5)"),
+    Variable("CORS_ORIGINS", "cors_origins", "comma-separated origins (default none)"),
+    Variable(
+        "MAX_BODY_BYTES", "max_body_bytes", "an integer from 1024 to 67108864 (default 1048576)"
+    ),
+    Variable(
+        "RATE_LIMIT",
+        "rate_limit",
+        "COUNT/UNIT, UNIT one of second, minute, hour, day (600/minute); 0/off/none: no limit",
+    ),
+    Variable("LOG_LEVEL", "log_level", "DEBUG, INFO, WARNING, ERROR or CRITICAL, any case"),
+    Variable("ACCESS_LOG", "access_log", f"{BOOLEAN_SPELLINGS} (default off)"),
+    Variable("METRICS", "metrics", f"{BOOLEAN_SPELLINGS} (default on)"),
+    Variable("ERRCAT_MIGRATE", "migrate_on_start", f"{BOOLEAN_SPELLINGS} (default on)"),
+    Variable("ERRCAT_SEED", "seed_on_start", f"{BOOLEAN_SPELLINGS} (default on)"),
+    Variable("RESPONSE_CACHE", "response_cache", f"{BOOLEAN_SPELLINGS} (default on)"),
+    Variable(
+        "MAX_HEADER_BYTES", "max_header_bytes", "an integer from 1024 to 1048576 (default 16384)"
+    ),
+    Variable("MAX_HEADERS", "max_headers", "an integer from 8 to 10000 (default 100)"),
+    Variable("HEADER_TIMEOUT", "header_timeout", "seconds from 0 (none) to 3600 (default 10)"),
+    Variable("BODY_TIMEOUT", "body_timeout", "seconds from 0 (none) to 3600 (default 30)"),
+    Variable("KEEPALIVE_TIMEOUT", "keepalive_timeout", "seconds from 0 to 3600 (default 5)"),
+    Variable("MAX_CONNECTIONS", "max_connections", "an integer from 1 to 1000000 (default 1000)"),
+    Variable(
+        "GRACEFUL_SHUTDOWN_SECONDS", "graceful_shutdown", "seconds from 0 to 3600 (default 5)"
+    ),
+    Variable("DB_TIMEOUT", "db_timeout", "seconds, more than 0, at most 3600 (default 2)"),
+    Variable("METRICS_TOKEN", "metrics_token", "a bearer token for /metrics (default none: open)"),
+    Variable("REDIS_URL", "redis_url", "redis://host:6379/0 for shared rate limits (default none)"),
+    Variable("REDIS_PREFIX", "redis_prefix", "a key prefix in that Redis (default errcat:)"),
+    Variable(
+        "FORWARDED_ALLOW_IPS",
+        "forwarded_allow_ips",
+        "comma-separated proxy addresses whose X-Forwarded-For is believed (default none)",
+    ),
+    Variable("STARTUP_TIMEOUT", "startup_timeout", "seconds, 0 for ever (default 0)"),
+)
+_BY_FIELD = {var.field: var for var in VARIABLES}
+_BOOLEAN_FIELDS = {name for name, kind in get_type_hints(Settings).items() if kind is bool}
+
+
+def _prepare(name: str, text: str) -> object:
+    """Shape a variable's text for msgspec: split lists, fold case. Never decides validity."""
+    if name in _BOOLEAN_FIELDS:
+        return _BOOLEAN_ALIASES.get(text.lower(), text)
+    if name == "log_level":
+        return text.upper()
+    if name in ("cors_origins", "forwarded_allow_ips"):
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if name == "rate_limit":
+        if text.lower() in _RATE_LIMIT_OFF:
+            return None
+        count, slash, unit = text.partition("/")
+        # "600/minute" -> ["minute", "600"]; anything without one slash stays text and is refused.
+        return [unit.strip().lower(), count.strip()] if slash else text
+    return text
+
+
+def _refusal(exc: msgspec.ValidationError, env: dict[str, str]) -> SettingsError:
+    match = re.search(r"`\$\.(\w+)", str(exc))
+    var = _BY_FIELD.get(match.group(1)) if match else None
+    if var is None:  # pragma: no cover - every field is in VARIABLES
+        return SettingsError(f"invalid settings: {exc}")
+    value = env.get(var.name, "").strip()
+    return SettingsError(f"{var.name}={value!r} is not accepted: expected {var.accepts}")

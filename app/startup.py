@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,10 +25,6 @@ MAX_DELAY = 10.0
 
 class StartupError(RuntimeError):
     """The database did not become usable within STARTUP_TIMEOUT."""
-
-
-def _enabled(name: str) -> bool:
-    return os.environ.get(name, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
 def _is_settings_problem(exc: BaseException) -> bool:
@@ -87,7 +82,7 @@ def with_backoff(
 
 def prepare_database(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
     """Migrate and seed (unless ERRCAT_MIGRATE=0 / ERRCAT_SEED=0), waiting for the database."""
-    from app.cli import migrate, seed
+    from app.cli_runtime import migrate, seed
     from app.observability import configure_logging
     from app.seeds import DEFAULT_SEED_PATH
 
@@ -99,9 +94,9 @@ def prepare_database(settings: Settings, *, sleep: Callable[[float], None] = tim
         finally:  # alembic's env.py installs alembic.ini's logging: JSON lines again
             configure_logging(settings.log_level)
 
-    if _enabled("ERRCAT_MIGRATE"):
+    if settings.migrate_on_start:
         with_backoff(migrate_once, "migration", timeout=settings.startup_timeout, sleep=sleep)
-    if _enabled("ERRCAT_SEED"):
+    if settings.seed_on_start:
         try:
             outcome = with_backoff(
                 lambda: asyncio.run(seed(settings, DEFAULT_SEED_PATH)),

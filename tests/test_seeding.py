@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.catalogue.model import CodeRow
 from app.cli import main as cli_main
-from app.cli import seed
+from app.cli_runtime import seed
 from app.db import store
 from app.seeds import DEFAULT_SEED_PATH, SeedError, load_seed
 

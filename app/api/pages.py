@@ -30,10 +30,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from app.api.common import per_snapshot
+from app.catalogue.errors import InvalidFilter
 from app.catalogue.integrity import Finding, IntegrityReport, integrity_report
 from app.catalogue.model import NAMESPACES, Entry, RangeRef, Section, Snapshot
 from app.catalogue.query import (
-    FilterError,
     describe_ranges,
     filter_entries,
     find_section,
@@ -189,8 +189,8 @@ def catalogue_page(snap: Snapshot, params: dict[str, str]) -> Template:
     else:
         try:
             entries = filter_entries(snap, **{k: v for k, v in form.items() if v})
-        except FilterError as exc:
-            error = str(exc)
+        except InvalidFilter as exc:
+            error = exc.reason
     service = find_section(snap, form["service"]) if form["service"] else None
     context = {
         **_base_context(data, "catalogue"),

@@ -25,6 +25,8 @@ _CELL = re.compile(r"^\|?\s*(.*?)\s*\|$")
 
 _THERMOS_MARKER = "Thermos Service Error Codes"
 _END_MARKER = "Error Handling Best Practices"
+_SECTIONS_MARKER = "Error Codes by Service"
+_ENVELOPE_MARKER = "All API errors follow this standard format:"
 
 
 class PageFormatError(ValueError):
@@ -65,10 +67,17 @@ def _code_rows(rows: list[list[str]], where: str) -> tuple[CodeRow, ...]:
 
 
 def _envelope(lines: list[str]) -> tuple[EnvelopeFieldDoc, ...]:
-    start = lines.index("All API errors follow this standard format:") + 1
-    end = lines.index("Error Code Ranges")
-    example = json.loads("".join(lines[start:end]))["error"]
+    try:
+        start = lines.index(_ENVELOPE_MARKER) + 1
+        end = lines.index("Error Code Ranges")
+        example = json.loads("".join(lines[start:end]))["error"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PageFormatError(
+            f"the example envelope after {_ENVELOPE_MARKER!r} is not there or not an error object"
+        ) from exc
     kinds = {str: "string", int: "integer", list: "array"}
+    if not isinstance(example, dict) or any(type(v) not in kinds for v in example.values()):
+        raise PageFormatError("the example envelope's fields are not strings, integers or arrays")
     # The page marks optional fields in their example text ("Optional ...", "... if applicable").
     return tuple(
         EnvelopeFieldDoc(
@@ -83,6 +92,10 @@ def _envelope(lines: list[str]) -> tuple[EnvelopeFieldDoc, ...]:
 
 def transcribe(text: str) -> CatalogueDocument:
     lines = [line.rstrip() for line in text.splitlines()]
+    if _SECTIONS_MARKER not in lines:
+        raise PageFormatError(
+            f"this is not the vendor's error-code page: it has no {_SECTIONS_MARKER!r} line"
+        )
     ranges = tuple(
         DeclaredRange(start=int(m.group(1)), end=int(m.group(2)), label=m.group(3))
         for m in map(_RANGE_LINE.match, lines)
@@ -90,7 +103,7 @@ def transcribe(text: str) -> CatalogueDocument:
     )
     sections: list[SectionDoc] = []
     error_types: list[ErrorTypeDoc] = []
-    index = lines.index("Error Codes by Service") + 1
+    index = lines.index(_SECTIONS_MARKER) + 1
     thermos = False
     while index < len(lines):
         line = lines[index]
