@@ -5,6 +5,7 @@ errcat seed [FILE]        load the seed file in one transaction (idempotent)
 errcat serve              migrate + seed (unless ERRCAT_MIGRATE=0 / ERRCAT_SEED=0), then serve
 errcat transcribe PAGE    rewrite seeds/catalogue.json from the vendor's page
 errcat decode [--lines]   decode error bodies from standard input (docs/decode.md)
+errcat propose            an amendments draft from observed drift (docs/observations.md)
 """
 
 from __future__ import annotations
@@ -87,6 +88,27 @@ async def _changes(settings: Settings, start: int, end: int | None) -> str:
     return await _with_engine(settings, work)
 
 
+async def _propose(settings: Settings, min_count: int) -> str:
+    from datetime import UTC, datetime
+
+    from app.catalogue.drift import drift
+    from app.catalogue.propose import propose
+
+    async def work(engine):
+        found = await store.read_catalogue(engine)
+        if found is None:
+            raise CommandError("the database holds no catalogue yet: run errcat seed")
+        snap = build_snapshot(*found)
+        observed, _, _ = await store.list_observations(engine)
+        return snap, drift(snap, observed, min_count)
+
+    snap, report = await _with_engine(settings, work)
+    proposal = propose(snap, report, today=datetime.now(UTC).date())
+    for line in proposal.skipped:
+        print(f"errcat propose: {line}", file=sys.stderr)
+    return msgspec.json.format(msgspec.json.encode(proposal.draft).decode(), indent=2)
+
+
 def _enabled(name: str) -> bool:
     return os.environ.get(name, "1").strip().lower() not in {"0", "false", "no", "off"}
 
@@ -137,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     p_dec = sub.add_parser("decode", help="decode an error body from standard input")
     p_dec.add_argument("--lines", action="store_true", help="one body per line, a report each")
     p_dec.add_argument("--file", type=Path, help="decode against this seed file, not the database")
+    p_prop = sub.add_parser("propose", help="print an amendments draft from observed drift")
+    p_prop.add_argument("--min-count", type=int, default=1, help="leave out rarer drift")
     p_tr = sub.add_parser("transcribe", help="rewrite the seed file from the vendor's page")
     p_tr.add_argument("page", type=Path)
     p_tr.add_argument("--out", type=Path, default=DEFAULT_SEED_PATH)
@@ -179,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
                     raise CommandError("the database holds no catalogue yet: run errcat seed")
                 snap = build_snapshot(*found)
             return decode_stream(snap, sys.stdin.buffer, sys.stdout, lines=args.lines)
+        elif args.command == "propose":
+            print(asyncio.run(_propose(settings, max(1, args.min_count))))
         elif args.command == "transcribe":
             from app.catalogue.page import transcribe
 

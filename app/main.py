@@ -15,6 +15,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from app.api import catalogue, codes, envelopes, error_types, health, ranges, services, statuses
 from app.api import decode as decode_api
+from app.api import observations as observations_api
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.head import HeadAsGet
@@ -25,6 +26,7 @@ from app.observability import (
     build_metrics_router,
     configure_logging,
 )
+from app.observations import ObservationBuffer, ObservationFlusher
 from app.settings import Settings
 
 API_VERSION = "0.1.0"
@@ -34,16 +36,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     live = LiveCatalogue(make_engine(settings.database_url), settings.reload_interval)
+    observed = ObservationBuffer()
+    flusher = ObservationFlusher(
+        live.engine,
+        observed,
+        settings.observations_flush_seconds,
+        settings.observations_max_keys,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         await live.start()
+        if settings.ingest_token:
+            flusher.start()
         # Start-up objects (the snapshot above all) live as long as the process: moving them out
         # of the collector's generations keeps GC pauses off the request path (FACTS.md).
         gc.freeze()
         try:
             yield
         finally:
+            # Acknowledged observations are written before the engine is disposed.
+            await flusher.stop()
             await live.stop()
 
     handle_error = make_exception_handler(lambda: live.loaded)
@@ -65,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             build_metrics_router(live),
             envelopes.build_router(live),
             decode_api.build_router(live),
+            observations_api.build_router(live, observed, settings),
         ],
         lifespan=[lifespan],
         middleware=middleware,
@@ -80,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
-        state={"live": live, "settings": settings},
+        state={"live": live, "settings": settings, "observations": flusher},
         logging_config=None,  # configure_logging above owns logging
         debug=False,
     )

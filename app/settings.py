@@ -65,6 +65,13 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _flush_seconds(env: dict[str, str]) -> float:
+    value = _float(env, "OBSERVATIONS_FLUSH_SECONDS", 2.0)
+    if not 0.01 <= value <= 86_400:
+        raise SettingsError(f"OBSERVATIONS_FLUSH_SECONDS={value} is outside 0.01..86400")
+    return value
+
+
 _RATE_UNITS = ("second", "minute", "hour", "day")
 
 
@@ -96,6 +103,12 @@ class Settings:
     # Per client address and process, e.g. ("minute", 600); None: no limit (the default, since
     # replicas behind a load balancer usually limit at the edge).
     rate_limit: tuple[str, int] | None = None
+    # POST /observations is off unless set; clients send it as "Authorization: Bearer <token>".
+    ingest_token: str | None = field(default=None, repr=False)
+    # How often buffered observations are written to the database (and once more at shutdown).
+    observations_flush_seconds: float = 2.0
+    # Distinct (code, slug, status, match) keys the observations table holds at most.
+    observations_max_keys: int = 10_000
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -112,4 +125,7 @@ class Settings:
             access_log=env.get("ACCESS_LOG", "").lower() in {"1", "true", "yes", "on"},
             rate_limit=_rate_limit(env.get("RATE_LIMIT", "")),
             metrics=env.get("METRICS", "1").lower() not in {"0", "false", "no", "off"},
+            ingest_token=env.get("INGEST_TOKEN", "").strip() or None,
+            observations_flush_seconds=_flush_seconds(env),
+            observations_max_keys=_int(env, "OBSERVATIONS_MAX_KEYS", 10_000, 1, 1_000_000),
         )
