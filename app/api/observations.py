@@ -53,6 +53,22 @@ class ObservationPage(msgspec.Struct, frozen=True):
     overflow: int  # observations not stored because the table was full
 
 
+# errcat's own 401 (HTTP_Unauthorized, as query.http_error_identity gives; the API test checks)
+_UNAUTHORIZED_EXAMPLE = Example(
+    summary="Unauthorized",
+    value={
+        "error": {
+            "message": "POST /observations needs a bearer token",
+            "code": 10401,
+            "slug": "HTTP_Unauthorized",
+            "status": 401,
+            "request_id": "req_3f2a9c1e5b7d4a60c2e8f1b3",
+            "suggested_fix": "Send Authorization: Bearer <INGEST_TOKEN>.",
+            "errors": [],
+        }
+    },
+)
+
 _BATCH_EXAMPLES = {
     "mixed": Example(
         summary="Bodies of any shape, and already decoded tuples",
@@ -180,6 +196,7 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
                 data_container=ErrorEnvelope,
                 generate_examples=False,
                 description="Unauthorized (no or a wrong bearer token), in the error envelope",
+                examples=[_UNAUTHORIZED_EXAMPLE],
             ),
         },
         operation_class=_WithBatch,

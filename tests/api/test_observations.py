@@ -394,3 +394,14 @@ def test_database_away_503_and_a_failed_flush_keeps_the_counts(postgres_db):
             assert keyed(rows(client)) == {(None, None, 502, "none"): 3}
     finally:
         proxy.close()
+
+
+def test_openapi_documents_the_observation_routes(client):
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    post = paths["/observations"]["post"]
+    assert {"202", "400", "401", "404", "413", "415", "503"} <= set(post["responses"])
+    assert "application/json" in post["requestBody"]["content"]
+    example = post["responses"]["401"]["content"]["application/json"]["examples"]
+    (value,) = [e["value"] for e in example.values()]
+    assert (value["error"]["code"], value["error"]["slug"]) == (10401, "HTTP_Unauthorized")
+    assert "get" in paths["/observations"] and "get" in paths["/observations/drift"]
