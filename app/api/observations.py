@@ -165,6 +165,8 @@ async def _read_batch(request: Request[Any, Any, Any], max_bytes: int) -> list[A
         batch = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise _bad_batch("The batch is not valid JSON", [f"body: {exc}"]) from None
+    except RecursionError:
+        raise _bad_batch("The batch is nested too deeply", ["body: nested too deeply"]) from None
     items = batch.get("items") if isinstance(batch, dict) else batch
     if not isinstance(items, list):
         raise _bad_batch("The batch has no list of items", ['body: expected {"items": [...]}'])

@@ -300,7 +300,7 @@ _CHUNK = 500  # rows per statement: below SQLite's bound-parameter limit
 
 
 def observation_key_hash(code: int | None, slug: str | None, status: int | None, conf: str) -> str:
-    import hashlib
+    import hashlib  # local: this section is appended to the module as a unit
 
     return hashlib.sha256(msgspec.json.encode([code, slug, status, conf])).hexdigest()
 
@@ -324,9 +324,11 @@ async def add_observations(
 
     from app.db.tables import ObservationOverflowRow, ObservationRow
 
-    rows = {
-        observation_key_hash(*key): {
-            "key_hash": observation_key_hash(*key),
+    rows = {}
+    for key, (count, first, last) in counts.items():
+        digest = observation_key_hash(*key)
+        rows[digest] = {
+            "key_hash": digest,
             "code": key[0],
             "slug": key[1],
             "status": key[2],
@@ -335,8 +337,6 @@ async def add_observations(
             "first_seen": first,
             "last_seen": last,
         }
-        for key, (count, first, last) in counts.items()
-    }
     table = ObservationRow.__table__
     async with engine.connect() as conn:
         await conn.execution_options(sqlite_immediate=True)

@@ -291,6 +291,9 @@ def test_bad_batches_are_refused_in_the_envelope_and_count_nothing(ingest):
         URL, content=b"{nope", headers={**AUTH, "content-type": "application/json"}
     )
     assert_envelope(not_json, 400, 10400)
+    deep = b"[" * 50_000 + b"]" * 50_000
+    nested = ingest.post(URL, content=deep, headers={**AUTH, "content-type": "application/json"})
+    assert "nested too deeply" in assert_envelope(nested, 400, 10400)["message"]
     no_items = ingest.post(URL, json={"items": 5}, headers=AUTH)
     assert_envelope(no_items, 400, 10400)
     assert_envelope(ingest.post(URL, json="just a string", headers=AUTH), 400, 10400)
