@@ -8,6 +8,7 @@ import dataclasses
 import json
 import re
 import sqlite3
+import time
 
 import pytest
 from litestar.testing import TestClient
@@ -49,9 +50,8 @@ def _clear(url):
 
 
 def _settings(db, **overrides):
-    return db.settings(
-        ingest_token=TOKEN, observations_flush_seconds=3600, **overrides
-    )  # flushes happen when a test calls flush(), or at shutdown
+    # Flushes happen when a test calls flush(), or at shutdown, unless a test says otherwise.
+    return db.settings(**{"ingest_token": TOKEN, "observations_flush_seconds": 3600, **overrides})
 
 
 def flush(client):
@@ -161,6 +161,16 @@ def test_flushes_add_to_the_stored_counts(ingest):
     assert keyed(page) == {(1205, None, 422, "code"): 6}
     item = page["items"][0]
     assert item["first_seen"] < item["last_seen"]
+
+
+def test_the_background_task_flushes_on_its_interval(db):
+    with TestClient(app=create_app(_settings(db, observations_flush_seconds=0.05))) as client:
+        assert client.post(URL, json=[{"code": 1201}] * 4, headers=AUTH).status_code == 202
+        deadline = time.monotonic() + 30
+        while rows(client)["total"] == 0:  # no flush() call here: only the task writes
+            assert time.monotonic() < deadline, "the background flush never wrote"
+            time.sleep(0.05)
+        assert keyed(rows(client)) == {(1201, None, None, "code"): 4}
 
 
 def test_shutdown_flushes_the_buffer(db):
