@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.schemas import CodeLookup, RevisionList
 from app.catalogue.diff import render_diff
 from app.catalogue.errors import CodeNotFound, RevisionNotFound
 from app.catalogue.export import EXPORT_FORMATS, render_export
 from app.catalogue.integrity import integrity_report
-from app.catalogue.model import CatalogueVersion
+from app.catalogue.model import CatalogueVersion, Snapshot
 from app.catalogue.query import build_snapshot, find_code, http_error_identity, ranges_containing
 from app.cli_runtime import (
     EXIT_FINDINGS,
@@ -317,6 +320,39 @@ def decode_command(settings: Settings, lines: bool, seed_file: Path | None) -> N
     else:
         snap = _run(settings, _snapshot)
     sys.exit(decode_stream(snap, sys.stdin.buffer, sys.stdout, lines=lines))
+
+
+@cli.command("propose", epilog=COMMAND_EPILOG)
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Leave out what was observed fewer times than this.",
+)
+@click.pass_obj
+def propose_command(settings: Settings, min_count: int) -> None:
+    """Print an amendments draft from the observed drift (GET /observations/drift), for a person
+    to review, add to seeds/amendments.json and seed (docs/observations.md).
+
+    Each item's provenance says "observed by errcat: N times between FIRST and LAST". What cannot
+    be drafted (an unknown code seen without a slug) is listed on stderr.
+    """
+    from datetime import UTC, datetime
+
+    from app.catalogue.drift import drift
+    from app.catalogue.propose import propose
+
+    async def work(engine: AsyncEngine) -> tuple[Snapshot, Any]:
+        snap = await _snapshot(engine)
+        observed, _, _ = await store.list_observations(engine)
+        return snap, drift(snap, observed, min_count)
+
+    snap, report = _run(settings, work)
+    proposal = propose(snap, report, today=datetime.now(UTC).date())
+    for line in proposal.skipped:
+        click.echo(f"errcat propose: {line}", err=True)
+    click.echo(msgspec.json.format(msgspec.json.encode(proposal.draft), indent=2).decode())
 
 
 @cli.command("transcribe", epilog=COMMAND_EPILOG)

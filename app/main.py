@@ -24,6 +24,7 @@ from app.api import (
     statuses,
 )
 from app.api import decode as decode_api
+from app.api import observations as observations_api
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.exports import build_router as build_exports_router
@@ -37,6 +38,7 @@ from app.observability import (
     RequestObserver,
     configure_logging,
 )
+from app.observations import ObservationBuffer, ObservationFlusher
 from app.ratelimit import RateLimiter
 from app.settings import Settings
 
@@ -52,16 +54,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
         settings.db_timeout,
     )
     limiter: list[RateLimiter] = []  # set below, once the handler it wraps exists
+    observed = ObservationBuffer()
+    flusher = ObservationFlusher(
+        live.engine,
+        observed,
+        settings.observations_flush_seconds,
+        settings.observations_max_keys,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         await live.start()
+        if settings.ingest_token:
+            flusher.start()
         # Start-up objects (the snapshot above all) live as long as the process: moving them out
         # of the collector's generations keeps GC pauses off the request path (docs/performance.md).
         gc.freeze()
         try:
             yield
         finally:
+            # Acknowledged observations are written before the engine is disposed.
+            await flusher.stop()
             await live.stop()
             for each in limiter:
                 await each.counter.close()
@@ -85,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             decode_api.build_router(live),
             pages.build_router(live),
             *pages.static_routers(),
+            observations_api.build_router(live, observed, settings),
         ],
         template_config=pages.template_config(),
         lifespan=[lifespan],
@@ -107,7 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[pages.OfflineSwaggerRenderPlugin(path="/swagger")],
             openapi_router=pages.openapi_router(),
         ),
-        state={"live": live, "settings": settings},
+        state={"live": live, "settings": settings, "observations": flusher},
         logging_config=None,  # configure_logging above owns logging
         debug=False,
     )

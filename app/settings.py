@@ -107,8 +107,13 @@ class Settings:
     # Upper bound, in seconds, on any one database call made for a request or the reload loop
     # (connect, statement, the whole call); past it a request answers 503.
     db_timeout: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 2.0
-    # When set, GET /metrics asks for ``Authorization: Bearer <token>``.
-    metrics_token: str | None = None
+    # When set, GET /metrics asks for ``Authorization: Bearer <token>`` (kept out of repr).
+    metrics_token: str | None = field(default=None, repr=False)
+    # Observations (POST /observations): on only with a token; buffered counts are written every
+    # flush interval and at shutdown; at most this many distinct keys are stored.
+    ingest_token: str | None = field(default=None, repr=False)
+    observations_flush_seconds: Annotated[float, msgspec.Meta(ge=0.01, le=86_400)] = 2.0
+    observations_max_keys: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 10_000
     # Rate-limit counters in Redis (shared by replicas) instead of each process's memory.
     redis_url: str | None = None
     # Prefix of errcat's keys in that Redis (replicas sharing a limit share the prefix).
@@ -192,6 +197,21 @@ VARIABLES: tuple[Variable, ...] = (
         "comma-separated proxy addresses whose X-Forwarded-For is believed (default none)",
     ),
     Variable("STARTUP_TIMEOUT", "startup_timeout", "seconds, 0 for ever (default 0)"),
+    Variable(
+        "INGEST_TOKEN",
+        "ingest_token",
+        "a bearer token that turns POST /observations on (default off)",
+    ),
+    Variable(
+        "OBSERVATIONS_FLUSH_SECONDS",
+        "observations_flush_seconds",
+        "seconds from 0.01 to 86400 between writes of observed counts (default 2)",
+    ),
+    Variable(
+        "OBSERVATIONS_MAX_KEYS",
+        "observations_max_keys",
+        "an integer from 1 to 1000000 distinct observed keys (default 10000)",
+    ),
 )
 _BY_FIELD = {var.field: var for var in VARIABLES}
 _BOOLEAN_FIELDS = {name for name, kind in get_type_hints(Settings).items() if kind is bool}

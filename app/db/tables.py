@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -114,3 +115,36 @@ class RevisionRow(Base):
     source: Mapped[str] = mapped_column(Text)
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
     document: Mapped[str] = mapped_column(Text)
+
+
+class ObservationRow(Base):
+    """How often one (code, slug, status, confidence) was observed; never a message (see
+    app.observations).
+
+    ``key_hash`` is the SHA-256 of the tuple: the conflict target of the counting upsert (a unique
+    constraint over nullable columns would treat two NULLs as different keys).
+    """
+
+    __tablename__ = "observations"
+    __table_args__ = (CheckConstraint("count >= 0", name="count"),)
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[int | None] = mapped_column(BigInteger)
+    slug: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[int | None] = mapped_column(Integer)
+    confidence: Mapped[str] = mapped_column(String(16))
+    count: Mapped[int] = mapped_column(BigInteger)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ObservationOverflowRow(Base):
+    """One row (id 1): observations not stored because the table held its maximum of keys."""
+
+    __tablename__ = "observation_overflow"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(BigInteger)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -124,6 +124,9 @@ def test_every_setting_is_read_from_its_variable():
         "REDIS_PREFIX": "errcat-a:",
         "FORWARDED_ALLOW_IPS": "10.0.0.1, 10.0.0.2",
         "STARTUP_TIMEOUT": "30",
+        "INGEST_TOKEN": "ingest-s3cret",
+        "OBSERVATIONS_FLUSH_SECONDS": "0.5",
+        "OBSERVATIONS_MAX_KEYS": "500",
     }
     assert set(env) == {v.name for v in VARIABLES}
     s = Settings.from_env(env)
@@ -155,6 +158,9 @@ def test_every_setting_is_read_from_its_variable():
         redis_prefix="errcat-a:",
         forwarded_allow_ips=("10.0.0.1", "10.0.0.2"),
         startup_timeout=30.0,
+        ingest_token="ingest-s3cret",
+        observations_flush_seconds=0.5,
+        observations_max_keys=500,
     )
     assert s == expected
     default = Settings()
