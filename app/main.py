@@ -28,7 +28,7 @@ from app.api import observations as observations_api
 from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.exports import build_router as build_exports_router
-from app.api.head import HeadAsGet
+from app.api.head import HeadAsGet, allow_by_route
 from app.api.metrics import build_metrics_router
 from app.api.response_cache import ResponseCache
 from app.db.store import make_engine
@@ -146,5 +146,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     if settings.metrics or settings.access_log:
         handler = RequestObserver(handler, metrics=settings.metrics, access_log=settings.access_log)
     # Outermost: nosniff on every answer; a client's hang-up noted (app.edge).
-    app.asgi_handler = EdgeHeaders(HeadAsGet(handler))
+    app.asgi_handler = EdgeHeaders(HeadAsGet(handler, allow_by_route(app.routes)))
     return app

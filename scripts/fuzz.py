@@ -83,6 +83,8 @@ def run_backend(backend: str, database_url: str, args: argparse.Namespace, out: 
             report_dir = out / backend
             command = [
                 str(BIN / "schemathesis"),
+                "--config-file",
+                str(Path(__file__).resolve().parent / "schemathesis.toml"),
                 "run",
                 f"{base}/schema/openapi.json",
                 "--checks",
@@ -115,7 +117,9 @@ def run_backend(backend: str, database_url: str, args: argparse.Namespace, out: 
         flush=True,
     )
     if finished.returncode != 0 or problems or tracebacks:
-        raise SystemExit(f"fuzz: {backend} failed (server log: {log_path})")
+        # The temporary folder goes away: show the server's last words here.
+        print(log_path.read_text(errors="replace")[-6000:], file=sys.stderr)
+        raise SystemExit(f"fuzz: {backend} failed")
     return cases
 
 

@@ -30,10 +30,15 @@ from app.catalogue.bulk import (
     parse_bulk_request,
 )
 from app.catalogue.guidance import ACTIONS
-from app.catalogue.query import filter_entries, find_code, ranges_containing
+from app.catalogue.query import MAX_TEXT_FILTER, filter_entries, find_code, ranges_containing
 from app.live import LiveCatalogue
 
 MAX_LIMIT = 500
+# What query.check_text_filter accepts, documented: at most 200 characters, no control characters.
+TEXT_FILTER: dict[str, Any] = {
+    "max_length": MAX_TEXT_FILTER,
+    "schema_extra": {"pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
+}
 
 
 @dataclass
@@ -147,18 +152,19 @@ def build_router(live: LiveCatalogue) -> Router:
         service: Annotated[
             str | None,
             QueryParameter(
-                description="Auth_Config or auth-config; an unknown service matches nothing"
+                description="Auth_Config or auth-config; an unknown service matches nothing",
+                **TEXT_FILTER,
             ),
         ] = None,
         namespace: NamespaceParam = None,
         name: Annotated[
-            str | None, QueryParameter(description="Exact entry name, any case")
+            str | None, QueryParameter(description="Exact entry name, any case", **TEXT_FILTER)
         ] = None,
         slug: Annotated[
-            str | None, QueryParameter(description="<Service>_<Name>, any case")
+            str | None, QueryParameter(description="<Service>_<Name>, any case", **TEXT_FILTER)
         ] = None,
         q: Annotated[
-            str | None, QueryParameter(description="A code number, or text", max_length=200)
+            str | None, QueryParameter(description="A code number, or text", **TEXT_FILTER)
         ] = None,
         action: Annotated[
             str | None,

@@ -8,6 +8,9 @@ served wherever GET is, ``Allow`` names HEAD wherever it names GET.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from litestar.routes import BaseRoute, HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -29,9 +32,24 @@ def _add_head_to_405(message: Message) -> None:
         ]
 
 
+def allow_by_route(routes: Iterable[BaseRoute]) -> dict[str, bytes]:
+    """Each HTTP route's ``Allow`` value (by path template), HEAD included wherever GET is.
+
+    Litestar 2's OPTIONS answer keeps the methods of the first handler registered on a path
+    (GET /observations next to POST /observations answered ``Allow: OPTIONS, POST``), so
+    OPTIONS answers get their ``Allow`` from the routes themselves.
+    """
+    return {
+        route.path_format: allow_with_head(", ".join(sorted(route.methods)).encode())
+        for route in routes
+        if isinstance(route, HTTPRoute)
+    }
+
+
 class HeadAsGet:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, allow: dict[str, bytes] | None = None) -> None:
         self.app = app
+        self.allow = allow or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] == "GET":
@@ -43,6 +61,16 @@ class HeadAsGet:
 
             async def allow_head(message: Message) -> None:
                 _add_head_to_405(message)
+                if (
+                    scope["method"] == "OPTIONS"
+                    and message["type"] == "http.response.start"
+                    and message["status"] < 300
+                    and (allow := self.allow.get(scope.get("path_template", ""))) is not None
+                ):
+                    message["headers"] = [
+                        *((k, v) for k, v in message.get("headers", ()) if k.lower() != b"allow"),
+                        (b"allow", allow),
+                    ]
                 await send(message)
 
             await self.app(scope, receive, allow_head)

@@ -208,7 +208,8 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
     )
     async def list_observations(
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        # Bounded: the database takes the offset as a 64-bit integer (a huge one was a 500).
+        offset: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
     ) -> ObservationPage:
         async with store_access():
             items, total, overflow = await store.list_observations(live.engine, limit, offset)

@@ -86,6 +86,9 @@ def parse_bulk_request(raw: bytes) -> BulkLookupRequest:
             suggested_fix=f"Split the codes into lookups of at most {MAX_BULK} each.",
         )
     for index, code in enumerate(codes):
+        # JSON Schema counts 1205.0 as an integer (the OpenAPI says "integer"), so errcat does too.
+        if isinstance(code, float) and code.is_integer() and abs(code) <= MAX_CODE:
+            codes[index] = code = int(code)
         if not is_integer(code) or not -MAX_CODE <= code <= MAX_CODE:
             raise BodyError(
                 f"codes[{index}] must be an integer of at most 18 digits, not {describe(code)}",

@@ -38,3 +38,16 @@ def test_allow_with_head():
     assert allow_with_head(b"OPTIONS, GET") == b"OPTIONS, GET, HEAD"
     assert allow_with_head(b"GET, HEAD") == b"GET, HEAD"
     assert allow_with_head(b"POST, OPTIONS") == b"POST, OPTIONS"
+
+
+def test_options_lists_every_method_of_the_path_head_included(client):
+    # Litestar 2's own OPTIONS answer kept only the first method registered on a path.
+    for path, allow in (
+        ("/observations", "GET, HEAD, OPTIONS, POST"),
+        ("/codes", "GET, HEAD, OPTIONS"),
+        ("/codes/1205", "GET, HEAD, OPTIONS"),
+        ("/validate-envelope", "OPTIONS, POST"),
+    ):
+        answer = client.options(path)
+        assert answer.status_code == 204, path
+        assert answer.headers["allow"] == allow, path
