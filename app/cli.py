@@ -17,6 +17,7 @@ import click
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import __version__
 from app.api.schemas import CodeLookup, RevisionList
 from app.catalogue.diff import render_diff
 from app.catalogue.errors import CodeNotFound, RevisionNotFound
@@ -83,7 +84,7 @@ SEED_FILE = click.argument(
     epilog=EPILOG,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(package_name="errcat", prog_name="errcat", message="%(prog)s %(version)s")
+@click.version_option(__version__, prog_name="errcat", message="%(prog)s %(version)s")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """errcat: the HTTP error catalogue as a service, and its command line.

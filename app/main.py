@@ -12,6 +12,7 @@ from litestar.exceptions import InternalServerException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 
+from app import __version__
 from app.api import (
     catalogue,
     codes,
@@ -41,8 +42,6 @@ from app.observability import (
 from app.observations import ObservationBuffer, ObservationFlusher
 from app.ratelimit import RateLimiter
 from app.settings import Settings
-
-API_VERSION = "0.1.0"
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -113,7 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="errcat",
-            version=API_VERSION,
+            version=__version__,
             description="The HTTP error catalogue: codes, ranges, services and envelope checks.",
             path="/schema",
             # Swagger UI from the installed swagger-ui-bundle-v2 package, at /schema and
