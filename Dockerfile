@@ -23,6 +23,8 @@ WORKDIR /src
 # Only the metadata: the dependency wheels stay cached until pyproject.toml changes. The
 # project's own (empty) wheel is dropped; its source is copied into the runtime stage instead.
 COPY pyproject.toml README.md ./
+# app/__init__.py holds the version pyproject.toml reads (nothing else of the source is needed).
+COPY app/__init__.py app/__init__.py
 RUN /opt/build-venv/bin/pip wheel --no-cache-dir --wheel-dir /wheels . \
     && rm /wheels/errcat-*.whl
 # The runtime's virtualenv, from those wheels alone. (It is built here and copied, rather than
