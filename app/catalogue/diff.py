@@ -34,7 +34,9 @@ import msgspec
 from app.catalogue.breaking import BreakingChange as BreakingChange
 from app.catalogue.breaking import Parts, breaking_changes, names
 from app.catalogue.diff_model import (
-    CatalogueDiff,
+    CatalogueDiff as CatalogueDiff,
+)
+from app.catalogue.diff_model import (
     DiffEntry,
     DiffSummary,
     EntryChange,
