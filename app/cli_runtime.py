@@ -132,7 +132,7 @@ def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     url = make_url(settings.database_url)
     in_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
     # Connecting would create an empty file; say what is missing instead.
-    if in_file and not Path(url.database).exists():
+    if in_file and url.database and not Path(url.database).exists():
         raise CommandError(f"no database file at {url.database}: run errcat migrate", EXIT_DATABASE)
 
     async def checked(engine: AsyncEngine) -> T:
@@ -177,6 +177,7 @@ _FAILURES: dict[type[Exception], int] = {
     PageFormatError: EXIT_USAGE,
     StartupError: EXIT_DATABASE,  # serve gave up waiting for the database (STARTUP_TIMEOUT)
 }
+_CAUGHT: tuple[type[Exception], ...] = (CommandError, *_FAILURES)
 
 
 class ErrcatGroup(click.Group):
@@ -187,7 +188,7 @@ class ErrcatGroup(click.Group):
             return super().invoke(ctx)
         except BrokenPipeError:
             _pipe_closed()
-        except (CommandError, *_FAILURES) as exc:
+        except _CAUGHT as exc:
             code = getattr(exc, "exit_code", None) or next(
                 c for kind, c in _FAILURES.items() if isinstance(exc, kind)
             )

@@ -22,8 +22,9 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.enums import ScopeType
 from litestar.exceptions import InternalServerException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from app.api.errors import ErrorBody, ErrorEnvelope, request_id
 from app.catalogue.model import Snapshot
@@ -74,7 +75,7 @@ class EdgeHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
 
@@ -86,13 +87,13 @@ class EdgeHeaders:
                 message["headers"] = headers
             await send(message)
 
-        async def receive_watch() -> Message:
+        async def receive_watch() -> ReceiveMessage:
             message = await receive()
             if message["type"] == "http.disconnect":
                 scope.setdefault("state", {})[CLIENT_GONE] = True
             return message
 
-        await self.app(scope, receive_watch, send_nosniff)  # type: ignore[arg-type]
+        await self.app(scope, receive_watch, send_nosniff)
 
 
 def client_gone_handler(

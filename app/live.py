@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -54,7 +55,7 @@ class LiveCatalogue:
         # The database as last seen: "unknown" until the first call, then "ok",
         # "unreachable" or "stalled"; db_error is the failure's type name (never its text,
         # which can name hosts or SQL, since /ready is public).
-        self.db_state = "unknown"
+        self.db_state: Literal["ok", "unreachable", "stalled", "unknown"] = "unknown"
         self.db_error: str | None = None
         self.db_checked_at: str | None = None
 

@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.exceptions import InternalServerException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.types import Middleware
 
 from app import __version__
 from app.api import (
@@ -81,7 +83,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handle_error = make_exception_handler(lambda: live.loaded)
     serve_catalogue(lambda: live.loaded)  # for the HTTP server's own answers (app.server)
     # Outermost first: the request id before anything can answer.
-    middleware = [RequestIdMiddleware, DefineMiddleware(ConditionalGetMiddleware, live=live)]
+    middleware: list[Middleware] = [
+        RequestIdMiddleware,
+        DefineMiddleware(ConditionalGetMiddleware, live=live),
+    ]
     app = Litestar(
         route_handlers=[
             codes.build_router(live),
@@ -120,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[pages.OfflineSwaggerRenderPlugin(path="/swagger")],
             openapi_router=pages.openapi_router(),
         ),
-        state={"live": live, "settings": settings, "observations": flusher},
+        state=State({"live": live, "settings": settings, "observations": flusher}),
         logging_config=None,  # configure_logging above owns logging
         debug=False,
     )

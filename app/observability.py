@@ -17,14 +17,16 @@ import logging
 import logging.config
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TextIO
 
 import msgspec
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from prometheus_client import Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from app.live import LiveCatalogue
@@ -35,7 +37,7 @@ _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        line = {
+        line: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
@@ -51,18 +53,18 @@ class JsonFormatter(logging.Formatter):
         return msgspec.json.encode(line).decode()
 
 
-class StderrHandler(logging.StreamHandler):
+class StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is when a record comes (test runners swap it)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 
@@ -113,7 +115,7 @@ KNOWN_STATUSES = frozenset(int(s) for s in HTTPStatus) | {499}
 HEAD_MARK = "errcat.head"
 
 
-def method_label(scope: Scope) -> str:
+def method_label(scope: HTTPScope) -> str:
     if scope.get(HEAD_MARK):
         return "HEAD"
     method = scope["method"]
@@ -142,7 +144,7 @@ class RequestObserver:
         self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -172,7 +174,7 @@ class RequestObserver:
                     },
                 )
 
-    def _count(self, scope: Scope, status: int, elapsed: float) -> None:
+    def _count(self, scope: HTTPScope, status: int, elapsed: float) -> None:
         # Route templates (/codes/{code}), never raw paths: bounded label values. Routing sets
         # the template on the scope; requests that match no route share one label.
         key = (method_label(scope), scope.get("path_template", "unmatched"), status)
@@ -189,7 +191,7 @@ class CatalogueCollector(Collector):
     def __init__(self, live: LiveCatalogue) -> None:
         self.live = live
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         snap = self.live.loaded
         revision = GaugeMetricFamily("errcat_catalogue_revision", "Catalogue revision being served")
         entries = GaugeMetricFamily("errcat_catalogue_entries", "Entries in the served catalogue")

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from prometheus_client import Counter
@@ -67,7 +68,7 @@ class ObservationBuffer:
 
     def __init__(self, max_keys: int = BUFFER_MAX_KEYS) -> None:
         self.max_keys = max_keys
-        self._counts: dict[Key, list] = {}  # key -> [count, first, last]
+        self._counts: dict[Key, list[Any]] = {}  # key -> [count, first, last]
 
     def __len__(self) -> int:
         return len(self._counts)

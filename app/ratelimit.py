@@ -25,7 +25,16 @@ import time
 from collections.abc import Callable
 
 import msgspec
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 from app.api.errors import CatalogueError, envelope_response
 from app.catalogue.model import Snapshot
@@ -116,7 +125,7 @@ class RateLimiter:
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT:
+        if scope["type"] != ScopeType.HTTP or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
@@ -164,5 +173,7 @@ class RateLimiter:
             *((k.lower().encode(), v.encode()) for k, v in response.headers.items()),
             *headers,
         ]
-        await send({"type": "http.response.start", "status": 429, "headers": start_headers})
-        await send({"type": "http.response.body", "body": body})
+        await send(
+            HTTPResponseStartEvent(type="http.response.start", status=429, headers=start_headers)
+        )
+        await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))

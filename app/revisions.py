@@ -24,6 +24,6 @@ async def revision_changes(engine: AsyncEngine, start: int, end: int | None) -> 
     target = end if end is not None else await store.latest_revision(engine)
     old = await store.read_revision_document(engine, start)
     new = None if target is None else await store.read_revision_document(engine, target)
-    if old is None or new is None:
+    if old is None or new is None or target is None:  # new is None when target is
         raise RevisionNotFound(start if old is None else target)
     return RevisionChanges(start=start, end=target, diff=diff_catalogues(old, new))

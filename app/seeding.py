@@ -48,6 +48,7 @@ async def plan(engine: AsyncEngine, doc: CatalogueDocument) -> CatalogueDiff | N
         if version is None:
             return None
         current = await store.revision_document(conn, version.revision)
+        assert current is not None  # the current revision is stored with its document
     return diff_catalogues(current, doc)
 
 
@@ -61,6 +62,7 @@ async def seed_catalogue(
             if version.content_hash == content_hash(doc):
                 return SeedOutcome(version=version, changed=False, diff=None)
             current = await store.revision_document(conn, version.revision)
+            assert current is not None  # the current revision is stored with its document
             diff = diff_catalogues(current, doc)
             if diff.is_breaking and not force:
                 raise BreakingChangeError(diff)

@@ -84,7 +84,7 @@ def render(doc: CatalogueDocument) -> str:
     """The seed file's text: indented objects, each table row on one line."""
     enc = msgspec.json.encode
 
-    def rows(items: tuple, indent: str) -> str:
+    def rows(items: tuple[object, ...], indent: str) -> str:
         return (
             "[\n" + ",\n".join(indent + enc(i).decode() for i in items) + "\n" + indent[:-2] + "]"
         )

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httptools
 import uvicorn
@@ -34,6 +34,11 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from app.edge import NOSNIFF, envelope_bytes
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
+    from uvicorn.config import Config
+    from uvicorn.server import ServerState
 
 LINGER_SECONDS = 2.0
 _HEADER_OVERHEAD = 4  # ": " and CRLF around each header, as counted on the wire
@@ -70,7 +75,9 @@ class _Refused(Exception):
     """Raised from a parser callback to stop parsing once the server has answered itself."""
 
 
-def _answer(status: int, body: bytes, rid: str, default_headers) -> bytes:
+def _answer(
+    status: int, body: bytes, rid: str, default_headers: list[tuple[bytes, bytes]]
+) -> bytes:
     lines = [STATUS_LINE[status]]
     for name, value in default_headers:
         lines += [name, b": ", value, b"\r\n"]
@@ -86,7 +93,7 @@ def _answer(status: int, body: bytes, rid: str, default_headers) -> bytes:
     return b"".join(lines)
 
 
-async def _overloaded(scope, receive, send) -> None:
+async def _overloaded(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
     body, rid = envelope_bytes(
         503,
         "The server is at its connection limit",
@@ -106,7 +113,13 @@ async def _overloaded(scope, receive, send) -> None:
 
 
 class EdgeProtocol(HttpToolsProtocol):
-    def __init__(self, config, server_state, app_state, _loop=None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         super().__init__(config, server_state, app_state, _loop)
         limits = getattr(config, "edge_limits", None) or EdgeLimits()
         self.max_head = limits.max_header_bytes
@@ -124,12 +137,13 @@ class EdgeProtocol(HttpToolsProtocol):
 
     # --- connection -------------------------------------------------------------------------
 
-    def connection_made(self, transport) -> None:
+    # ignore: as in uvicorn's own override (asyncio's BaseProtocol takes a BaseTransport).
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if self.header_timeout:
             self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
 
-    def connection_lost(self, exc) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
         super().connection_lost(exc)
 
@@ -160,7 +174,7 @@ class EdgeProtocol(HttpToolsProtocol):
         elif self._body_timer is None and self.body_timeout:
             self._body_timer = self.loop.call_later(self.body_timeout, self._body_timed_out)
 
-    def _feed(self, data) -> None:
+    def _feed(self, data: bytes | memoryview) -> None:
         # uvicorn's data_received, but a parser stopped by _Refused (having answered) is no
         # "invalid request", and malformed HTTP is the client's fault: INFO, not WARNING.
         self._unset_keepalive_if_required()
@@ -353,8 +367,8 @@ def uvicorn_config(settings: Settings) -> EdgeConfig:
         log_config=None,  # create_app configures JSON logging in every worker
         log_level=settings.log_level.lower(),
         server_header=False,
-        timeout_keep_alive=settings.keepalive_timeout,  # type: ignore[arg-type]
-        timeout_graceful_shutdown=settings.graceful_shutdown,  # type: ignore[arg-type]
+        timeout_keep_alive=settings.keepalive_timeout,
+        timeout_graceful_shutdown=settings.graceful_shutdown,
         **uvicorn_proxy_kwargs(settings),
     )
 

@@ -8,6 +8,7 @@ answers but makes them revalidate, so a new revision is seen at once.
 
 from __future__ import annotations
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.common import per_snapshot
@@ -42,7 +43,7 @@ class ConditionalGetMiddleware:
         handler = scope.get("route_handler")
         if (
             snap is None
-            or scope["type"] != "http"
+            or scope["type"] != ScopeType.HTTP
             or scope["method"] != "GET"  # HEAD arrives as GET (app.api.head)
             or handler is None
             or not handler.opt.get("cacheable")

@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from litestar.params import QueryParameter
 from sqlalchemy.exc import DBAPIError
@@ -73,12 +73,13 @@ async def store_access(
 
 def per_snapshot(build: Callable[[Snapshot], T]) -> Callable[[Snapshot], T]:
     """Memoise an answer derived from the whole snapshot until the snapshot is replaced."""
-    last: list = [None, None]
+    last: list[Any] = [None, None]  # [snapshot, its answer]
 
     def get(snap: Snapshot) -> T:
         if last[0] is not snap:
             last[1] = build(snap)
             last[0] = snap
-        return last[1]
+        answer: T = last[1]
+        return answer
 
     return get

@@ -16,6 +16,7 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIType,
     Operation,
+    Reference,
     RequestBody,
     Schema,
 )
@@ -25,7 +26,7 @@ from app.api.common import error_responses
 from app.catalogue.decode import MAX_INPUT_BYTES, DecodeReport, InputTooLarge, decode
 from app.live import LiveCatalogue
 
-_TEXT_EXAMPLES = {
+_TEXT_EXAMPLES: dict[str, Example | Reference] = {
     "gateway": Example(
         summary="JSON inside a gateway's text",
         value='502 Bad Gateway: {"error": {"message": "Upstream failed", "code": 10502}}',
@@ -39,7 +40,7 @@ _TEXT_EXAMPLES = {
         value="ToolRouterV2_NoActiveConnection: no active connection",
     ),
 }
-_JSON_EXAMPLES = {
+_JSON_EXAMPLES: dict[str, Example | Reference] = {
     "envelope": Example(
         summary="The platform's envelope",
         value={

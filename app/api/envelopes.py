@@ -17,6 +17,7 @@ from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIType,
     Operation,
+    Reference,
     RequestBody,
     Schema,
 )
@@ -84,7 +85,7 @@ _FIELD_NOTES: dict[str, dict[str, Any]] = {
     "status": {"minimum": 100, "maximum": 599},
     "request_id": {"description": "The page: required"},
 }
-_FIELD_SCHEMAS = {
+_FIELD_SCHEMAS: dict[str, Schema | Reference] = {
     f.name: Schema(**_TYPE_SCHEMA[f.type], **_FIELD_NOTES.get(f.name, {})) for f in ENVELOPE_FIELDS
 }
 ENVELOPE_SCHEMA = Schema(

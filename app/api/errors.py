@@ -14,10 +14,12 @@ own envelope validator.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from litestar import MediaType, Request, Response
+from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,9 +34,9 @@ from app.catalogue.errors import (
 from app.catalogue.model import Snapshot
 from app.catalogue.query import http_error_identity, undocumented_http_identity
 from app.error_envelope import ErrorBody as ErrorBody
-from app.error_envelope import ErrorEnvelope
+from app.error_envelope import ErrorEnvelope as ErrorEnvelope
 from app.requestid import REQUEST_ID_HEADER as REQUEST_ID_HEADER
-from app.requestid import request_id
+from app.requestid import request_id as request_id
 
 log = logging.getLogger("errcat")
 
@@ -103,7 +105,7 @@ class RequestIdMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
         rid = request_id(scope).encode()
@@ -196,7 +198,7 @@ def as_catalogue_error(request: Request[Any, Any, Any], exc: Exception) -> Catal
     if isinstance(exc, CatalogueError):
         return exc
     mapped = domain_status(exc) if isinstance(exc, CatalogueProblem) else None
-    if mapped is not None:
+    if mapped is not None and isinstance(exc, CatalogueProblem):
         status, prefer = mapped
         return CatalogueError(
             status, exc.message, suggested_fix=exc.suggested_fix, errors=exc.errors, prefer=prefer
@@ -207,7 +209,9 @@ def as_catalogue_error(request: Request[Any, Any, Any], exc: Exception) -> Catal
     return CatalogueError(500, "Internal server error")
 
 
-def make_exception_handler(current_snapshot):
+def make_exception_handler(
+    current_snapshot: Callable[[], Snapshot | None],
+) -> Callable[[Request[Any, Any, Any], Exception], Response[ErrorEnvelope]]:
     """One handler for every exception; ``current_snapshot()`` gives the loaded Snapshot or None."""
 
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:

@@ -9,7 +9,9 @@ served wherever GET is, ``Allow`` names HEAD wherever it names GET.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
+from litestar.enums import ScopeType
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,7 +54,7 @@ class HeadAsGet:
         self.allow = allow or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "GET":
+        if scope["type"] != ScopeType.HTTP or scope["method"] == "GET":
             # A GET answered 405 has no GET in its Allow, so nothing to add: the hot path is bare.
             await self.app(scope, receive, send)
             return
@@ -84,4 +86,6 @@ class HeadAsGet:
         # The headers (Content-Length included) stay those of the GET answer, as HEAD requires
         # (a HEAD answered 405 is a GET answered 405: its Allow has no GET, hence no HEAD); the
         # mark lets the metrics count it as the HEAD it was (app.observability).
-        await self.app({**scope, "method": "GET", "errcat.head": True}, receive, headers_only)
+        # cast: the mark is a key the ASGI scope TypedDict does not declare.
+        get_scope = cast("Scope", {**scope, "method": "GET", "errcat.head": True})
+        await self.app(get_scope, receive, headers_only)

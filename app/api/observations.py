@@ -16,7 +16,14 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Router, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
 from litestar.params import QueryParameter
 
 from app.api.auth import check_bearer
@@ -70,7 +77,7 @@ _UNAUTHORIZED_EXAMPLE = Example(
     },
 )
 
-_BATCH_EXAMPLES = {
+_BATCH_EXAMPLES: dict[str, Example | Reference] = {
     "mixed": Example(
         summary="Bodies of any shape, and already decoded tuples",
         value={

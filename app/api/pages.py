@@ -14,7 +14,7 @@ handler, untouched. Both answers carry ``Vary: Accept``.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -79,7 +79,7 @@ def _quality(accepted: list[MediaTypeHeader], provided: MediaTypeHeader) -> int:
     return best[1]
 
 
-def prefers_html(headers: list[tuple[bytes, bytes]]) -> bool:
+def prefers_html(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     """True when the Accept header ranks text/html strictly above application/json.
 
     Ties (``*/*``, no Accept, ``application/json, text/html``) go to JSON: the API's default.
@@ -92,7 +92,7 @@ def prefers_html(headers: list[tuple[bytes, bytes]]) -> bool:
     return _quality(accepted, _HTML) > _quality(accepted, _JSON)
 
 
-async def vary_accept(response: Response) -> Response:
+async def vary_accept(response: Response[Any]) -> Response[Any]:
     """after_request hook of the negotiated routes: caches must key their answers on Accept."""
     response.headers["Vary"] = "Accept"
     return response
@@ -271,13 +271,13 @@ def service_page_for(snap: Snapshot, raw: str) -> Template:
     return _page("service.html", context, 200, NEGOTIATED_HEADERS)
 
 
-BeforeRequest = Callable[[Request], Awaitable[Response | None]]
+BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]
 
 
 def code_page_hook(live: LiveCatalogue) -> BeforeRequest:
     """before_request of GET /codes/{code}: the page for a browser, None (JSON) for the rest."""
 
-    async def hook(request: Request) -> Response | None:
+    async def hook(request: Request[Any, Any, Any]) -> Response[Any] | None:
         if not prefers_html(request.scope["headers"]):
             return None
         namespace = request.query_params.get("namespace")
@@ -291,7 +291,7 @@ def code_page_hook(live: LiveCatalogue) -> BeforeRequest:
 def service_page_hook(live: LiveCatalogue) -> BeforeRequest:
     """before_request of GET /services/{service}: the page for a browser, None for the rest."""
 
-    async def hook(request: Request) -> Response | None:
+    async def hook(request: Request[Any, Any, Any]) -> Response[Any] | None:
         if not prefers_html(request.scope["headers"]):
             return None
         return service_page_for(live.snapshot, request.path_params["service"])
@@ -301,7 +301,7 @@ def service_page_hook(live: LiveCatalogue) -> BeforeRequest:
 
 def build_router(live: LiveCatalogue) -> Router:
     @get("/", sync_to_thread=False, media_type=MediaType.HTML)
-    def index(request: Request) -> Template:
+    def index(request: Request[Any, Any, Any]) -> Template:
         return catalogue_page(live.snapshot, dict(request.query_params))
 
     @get("/findings", sync_to_thread=False, media_type=MediaType.HTML)
@@ -318,13 +318,13 @@ def _register_filters(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters["phrase"] = status_phrase
 
 
-def template_config() -> TemplateConfig:
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(
         directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_register_filters
     )
 
 
-async def _nosniff(response: Response) -> Response:
+async def _nosniff(response: Response[Any]) -> Response[Any]:
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -361,14 +361,16 @@ class OfflineSwaggerRenderPlugin(SwaggerRenderPlugin):
             favicon="",
         )
 
-    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
-        template = request.app.template_engine.get_template("swagger.html")
-        return template.render(
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        engine = request.app.template_engine
+        assert engine is not None  # create_app configures the templates (template_config)
+        html: str = engine.get_template("swagger.html").render(
             title=openapi_schema["info"]["title"],
             js_url=self.js_url,
             css_url=self.css_url,
             spec_url=self.get_openapi_json_route(request),
-        ).encode()
+        )
+        return html.encode()
 
     def receive_router(self, router: Router) -> None:
         """No OAuth2 redirect page: errcat has no OAuth, and Litestar's page is inline script."""

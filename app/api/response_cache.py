@@ -25,7 +25,16 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 from app.api.caching import matches_if_none_match
 from app.api.errors import REQUEST_ID_HEADER, request_id
@@ -65,7 +74,7 @@ class ResponseCache:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         snap = self.live.loaded
-        if scope["type"] != "http" or scope["method"] != "GET" or snap is None:
+        if scope["type"] != ScopeType.HTTP or scope["method"] != "GET" or snap is None:
             await self.app(scope, receive, send)
             return
         if snap is not self._snapshot:
@@ -91,21 +100,27 @@ class ResponseCache:
         rid = (_REQUEST_ID, request_id(scope).encode())
         if if_none_match and matches_if_none_match(if_none_match, kept.etag):
             await send(
-                {
-                    "type": "http.response.start",
-                    "status": 304,
-                    "headers": [*kept.not_modified_headers, rid],
-                }
+                HTTPResponseStartEvent(
+                    type="http.response.start",
+                    status=304,
+                    headers=[*kept.not_modified_headers, rid],
+                )
             )
-            await send({"type": "http.response.body", "body": b""})
+            await send(HTTPResponseBodyEvent(type="http.response.body", body=b"", more_body=False))
             return
-        await send({"type": "http.response.start", "status": 200, "headers": [*kept.headers, rid]})
-        await send({"type": "http.response.body", "body": kept.body})
+        await send(
+            HTTPResponseStartEvent(
+                type="http.response.start", status=200, headers=[*kept.headers, rid]
+            )
+        )
+        await send(
+            HTTPResponseBodyEvent(type="http.response.body", body=kept.body, more_body=False)
+        )
 
     async def _answer_and_keep(
         self, scope: Scope, receive: Receive, send: Send, key: tuple[bytes, ...], snap: object
     ) -> None:
-        start: Message | None = None
+        start: HTTPResponseStartEvent | None = None
         chunks: list[bytes] = []
         size = 0
 

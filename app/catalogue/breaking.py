@@ -8,7 +8,7 @@ their order (what happened to codes first) derive from the table. Pure.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import msgspec
 
@@ -52,7 +52,7 @@ class Parts(NamedTuple):
     envelope: EnvelopeDiff
 
 
-Facts = dict[str, object]  # a rule's message fields; namespace/service/code/name identify
+Facts = dict[str, Any]  # a rule's message fields; namespace/service/code/name identify
 
 
 class ChangeRule(NamedTuple):

@@ -18,7 +18,8 @@ from typing import Annotated
 
 import msgspec
 
-from app.catalogue.envelope import BodyError, describe, is_integer
+from app.catalogue.envelope import BodyError
+from app.catalogue.jsondoc import describe, is_integer
 from app.catalogue.model import Entry, Namespace, RangeRef, Snapshot
 from app.catalogue.query import lookup, nearest_ranges, ranges_containing
 

@@ -27,14 +27,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
 from app.catalogue.breaking import BreakingChange as BreakingChange
 from app.catalogue.breaking import Parts, breaking_changes, names
 from app.catalogue.diff_model import (
-    CatalogueDiff,
+    CatalogueDiff as CatalogueDiff,
+)
+from app.catalogue.diff_model import (
     DiffEntry,
     DiffSummary,
     EntryChange,
@@ -237,8 +239,9 @@ def _diff_part(
     key: Callable[[Item], Hashable],
     fields: tuple[str, ...],
     change: Callable[[Item, tuple[FieldChange, ...]], msgspec.Struct],
-    order: Callable[[Item], tuple | str],
-    change_order: Callable[[msgspec.Struct], tuple | str] | None = None,
+    order: Callable[[Item], tuple[object, ...] | str],
+    # Any: the part's own change struct (RangeChange ...), which ``change`` builds
+    change_order: Callable[[Any], tuple[object, ...] | str] | None = None,
 ) -> Part:
     """One part of the document: items only in old or new, and paired items whose ``fields``
     differ (``change`` builds the change from the old item and its field changes)."""

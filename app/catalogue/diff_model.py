@@ -29,11 +29,12 @@ _PlacedRow = msgspec.defstruct(
 )
 
 
-class DiffEntry(_PlacedRow, frozen=True):  # type: ignore[misc, valid-type]
+# The type: ignores below: msgspec.defstruct builds these bases at runtime, which mypy cannot see.
+class DiffEntry(_PlacedRow, frozen=True):  # type: ignore[misc, valid-type, call-arg]
     """A documented code as it stands on one side of the diff; ``service`` is the section name."""
 
 
-class EntryChange(DiffEntry, frozen=True):
+class EntryChange(DiffEntry, frozen=True):  # type: ignore[call-arg]
     """An entry present on both sides whose status or description changed.
 
     ``status`` and ``description`` are the new values; ``changes`` gives old and new.
@@ -89,28 +90,28 @@ def _part(item: type, change: type) -> type:
     return msgspec.defstruct(
         f"_{item.__name__}Part",
         [
-            ("added", tuple[item, ...]),
-            ("removed", tuple[item, ...]),
-            ("changed", tuple[change, ...]),
+            ("added", tuple[item, ...]),  # type: ignore[valid-type]
+            ("removed", tuple[item, ...]),  # type: ignore[valid-type]
+            ("changed", tuple[change, ...]),  # type: ignore[valid-type]
         ],
         frozen=True,
         module=__name__,
     )
 
 
-class RangesDiff(_part(DeclaredRange, RangeChange), frozen=True):  # type: ignore[misc]
+class RangesDiff(_part(DeclaredRange, RangeChange), frozen=True):  # type: ignore[misc, call-arg]
     """Declared ranges; a range is matched by its label when the label is printed once."""
 
 
-class SectionsDiff(_part(SectionHeading, SectionChange), frozen=True):  # type: ignore[misc]
+class SectionsDiff(_part(SectionHeading, SectionChange), frozen=True):  # type: ignore[misc, call-arg]
     """Sections, matched by (namespace, name): headings and heading ranges."""
 
 
-class ErrorTypesDiff(_part(ErrorTypeDoc, ErrorTypeChange), frozen=True):  # type: ignore[misc]
+class ErrorTypesDiff(_part(ErrorTypeDoc, ErrorTypeChange), frozen=True):  # type: ignore[misc, call-arg]
     pass
 
 
-class EnvelopeDiff(_part(EnvelopeFieldDoc, EnvelopeFieldChange), frozen=True):  # type: ignore[misc]
+class EnvelopeDiff(_part(EnvelopeFieldDoc, EnvelopeFieldChange), frozen=True):  # type: ignore[misc, call-arg]
     pass
 
 

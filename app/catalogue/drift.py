@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -179,7 +180,12 @@ def drift(snap: Snapshot, observations: Iterable[Observation], min_count: int = 
             unknown_codes.setdefault(obs.code, _Tally()).add(obs)
         elif obs.code is None and obs.slug and not by_slug:
             unknown_slugs.setdefault(obs.slug, _Tally()).add(obs)
-        if by_code and obs.slug and not any(e.slug.lower() == obs.slug.lower() for e in by_code):
+        if (
+            by_code
+            and obs.code is not None
+            and obs.slug
+            and not any(e.slug.lower() == obs.slug.lower() for e in by_code)
+        ):
             tally = slug_mismatches.setdefault((obs.code, obs.slug), _Tally(entries=by_slug))
             tally.add(obs)
         named = resolve(snap, obs)
@@ -188,7 +194,9 @@ def drift(snap: Snapshot, observations: Iterable[Observation], min_count: int = 
             key = (obs.code, obs.slug, obs.status)
             status_mismatches.setdefault(key, _Tally(entries=named)).add(obs)
 
-    def kept(tallies: dict) -> list:
+    # Any: the keys differ per report, and a kept tally has added an observation, so its
+    # first/last (None only before the first add) are set.
+    def kept(tallies: dict[Any, _Tally]) -> list[tuple[Any, Any]]:
         return sorted(
             ((k, t) for k, t in tallies.items() if t.count >= min_count),
             key=lambda kt: (-kt[1].count, repr(kt[0])),

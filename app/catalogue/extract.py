@@ -85,14 +85,14 @@ def _as_slug(value: Any) -> str | None:
 # --- structured objects -----------------------------------------------------------------------
 
 
-def _first(obj: dict, *keys: str) -> Any:
+def _first(obj: dict[str, Any], *keys: str) -> Any:
     for key in keys:
         if obj.get(key) is not None:
             return obj[key]
     return None
 
 
-def _fields_of(inner: dict, outer: dict) -> DecodedFields:
+def _fields_of(inner: dict[str, Any], outer: dict[str, Any]) -> DecodedFields:
     def pick(*keys: str) -> Any:
         value = _first(inner, *keys)
         return value if value is not None else _first(outer, *keys)
@@ -107,7 +107,7 @@ def _fields_of(inner: dict, outer: dict) -> DecodedFields:
     )
 
 
-def classify(obj: dict) -> str:
+def classify(obj: dict[str, Any]) -> str:
     """The envelope shape of a parsed object (see docs/decode.md)."""
     error = obj.get("error")
     if isinstance(error, dict):
@@ -123,7 +123,7 @@ def classify(obj: dict) -> str:
     return "unrecognised_object"
 
 
-def from_object(obj: dict, shape: str | None = None) -> Extraction:
+def from_object(obj: dict[str, Any], shape: str | None = None) -> Extraction:
     envelope = classify(obj)
     error = obj.get("error")
     inner = error if isinstance(error, dict) else obj
@@ -136,7 +136,7 @@ def from_object(obj: dict, shape: str | None = None) -> Extraction:
     raw_slug = inner.get("slug")
     if raw_slug is not None and out.fields.slug is None:
         out.notes.append(f"`slug` {_preview(raw_slug)} is not <Service>_<Name>; it was not used")
-    if envelope == "plain_string_error":
+    if envelope == "plain_string_error" and isinstance(error, str):
         # The string is the message; it may name a slug or a code in passing.
         text = scan_text(error)
         f = out.fields
@@ -210,7 +210,7 @@ def balanced_end(text: str, start: int) -> int | None:
     return None
 
 
-def _parse_object(text: str) -> tuple[str | None, dict | None]:
+def _parse_object(text: str) -> tuple[str | None, dict[str, Any] | None]:
     ok, value = _json(text)
     if ok and isinstance(value, dict):
         return "json", value
@@ -235,7 +235,8 @@ def _unescape(raw: str, quote: str) -> str:
     if quote == "'":
         return raw.replace("\\'", "'")
     try:
-        return json.loads(f'"{raw}"')
+        text: str = json.loads(f'"{raw}"')  # a quoted JSON string decodes to a str
+        return text
     except ValueError:
         return raw
 
@@ -364,7 +365,7 @@ def extract(text: str) -> Extraction:
             return out
     if body.startswith("{"):
         kind, obj = _parse_object(body)
-        if kind == "python":
+        if kind == "python" and obj is not None:
             return from_object(obj, shape="python_repr")
     return _embedded(body)
 

@@ -244,7 +244,7 @@ def _finding(
     )
 
 
-def _finding_order(finding: Finding) -> tuple:
+def _finding_order(finding: Finding) -> tuple[object, ...]:
     if finding.codes:
         position = finding.codes[0]
     elif finding.ranges:

@@ -133,7 +133,7 @@ def decode_json(raw: bytes) -> Any:
     return _with_duplicate_names(raw, value)
 
 
-class Members(dict):
+class Members(dict[str, Any]):
     """A decoded JSON object that remembers the member names it had more than once."""
 
     duplicates: tuple[str, ...] = ()
@@ -158,7 +158,12 @@ def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = Members(pairs)  # the last value of a repeated name wins, as msgspec decides too
     if len(obj) != len(pairs):
         seen: set[str] = set()
-        obj.duplicates = tuple(dict.fromkeys(k for k, _ in pairs if k in seen or seen.add(k)))
+        repeated: dict[str, None] = {}  # in the order of their second appearance
+        for k, _ in pairs:
+            if k in seen:
+                repeated[k] = None
+            seen.add(k)
+        obj.duplicates = tuple(repeated)
     return obj
 
 

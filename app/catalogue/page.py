@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Literal
 
 from app.catalogue.model import (
     CatalogueDocument,
@@ -75,7 +76,11 @@ def _envelope(lines: list[str]) -> tuple[EnvelopeFieldDoc, ...]:
         raise PageFormatError(
             f"the example envelope after {_ENVELOPE_MARKER!r} is not there or not an error object"
         ) from exc
-    kinds = {str: "string", int: "integer", list: "array"}
+    kinds: dict[type, Literal["string", "integer", "array"]] = {
+        str: "string",
+        int: "integer",
+        list: "array",
+    }
     if not isinstance(example, dict) or any(type(v) not in kinds for v in example.values()):
         raise PageFormatError("the example envelope's fields are not strings, integers or arrays")
     # The page marks optional fields in their example text ("Optional ...", "... if applicable").

@@ -68,9 +68,16 @@ def propose(snap: Snapshot, report: DriftReport, *, today: date) -> Proposal:
     skipped: list[str] = []
     entries: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
-    new_services: dict[str, list] = {}  # name -> [count, first, last]
+    new_services: dict[str, list[Any]] = {}  # name -> [count, first, last]
 
-    def new_entry(code, slug, status, count, first, last) -> None:
+    def new_entry(
+        code: int | None,
+        slug: str,
+        status: int | None,
+        count: int,
+        first: datetime,
+        last: datetime,
+    ) -> None:
         service, name, known = split_slug(snap, slug)
         if not service:
             skipped.append(f"slug {slug} has no Service_ part; name it by hand")

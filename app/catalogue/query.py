@@ -177,7 +177,8 @@ def lookup(snap: Snapshot, code: int, namespace: str | None = None) -> tuple[Ent
 
 
 def ranges_containing(snap: Snapshot, code: int) -> tuple[RangeRef, ...]:
-    return snap.range_index.containing(code)
+    index: RangeIndex = snap.range_index  # Snapshot types it Any (model cannot import query)
+    return index.containing(code)
 
 
 def nearest_ranges(snap: Snapshot, code: int) -> tuple[RangeRef, ...]:

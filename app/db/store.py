@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 import msgspec
 from sqlalchemy import delete, event, func, insert, select, text
@@ -33,6 +33,11 @@ from app.db.tables import (
 )
 from app.seeds import canonical_bytes, content_hash
 
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from app.catalogue.drift import Observation
+
 T = TypeVar("T")
 
 # Any constant shared by every errcat process: the key of the seeding advisory lock.
@@ -50,7 +55,8 @@ def make_engine(url: str, timeout: float | None = None) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": timeout or 30})
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - runs per connection
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover
+            # (runs per connection; ``dbapi_conn`` is the driver's own connection object)
             # SQLite enforces foreign keys only when asked, per connection; and the driver's own
             # transaction handling is switched off so that BEGIN IMMEDIATE below is ours.
             dbapi_conn.isolation_level = None
@@ -60,7 +66,7 @@ def make_engine(url: str, timeout: float | None = None) -> AsyncEngine:
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn):  # pragma: no cover - runs per transaction
+        def _sqlite_begin(conn: Connection) -> None:  # pragma: no cover - runs per transaction
             # Seeding takes the write lock at BEGIN, so two seeders queue instead of failing
             # halfway with "database is locked"; readers stay on a plain (deferred) BEGIN.
             immediate = conn.get_execution_options().get("sqlite_immediate", False)
@@ -101,7 +107,7 @@ async def bounded(work: Awaitable[T], timeout: float) -> T:
     return task.result()
 
 
-def _consume(task: asyncio.Future) -> None:
+def _consume(task: asyncio.Future[Any]) -> None:
     with contextlib.suppress(BaseException):
         task.exception()  # retrieved: no "exception was never retrieved" warning
 
@@ -120,7 +126,9 @@ async def seeding_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnect
 _VERSION_COLUMNS = (RevisionRow.revision, RevisionRow.content_hash, RevisionRow.loaded_at)
 
 
-def _version(row) -> CatalogueVersion:
+# Rows below are Any: their columns are read by name, and Row's type parameters differ between
+# the SQLAlchemy versions allowed (and Row.count would be tuple.count to a type checker).
+def _version(row: Any) -> CatalogueVersion:
     # SQLite hands back naive datetimes: they were stored in UTC.
     loaded_at = row.loaded_at if row.loaded_at.tzinfo else row.loaded_at.replace(tzinfo=UTC)
     return CatalogueVersion(
@@ -302,6 +310,19 @@ class FlushResult(msgspec.Struct, frozen=True):
     overflow: int  # observations not stored: their keys were new and the table was full
 
 
+class _ObservationValues(TypedDict):
+    """One observations row as written."""
+
+    key_hash: str
+    code: int | None
+    slug: str | None
+    status: int | None
+    confidence: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
 async def add_observations(
     engine: AsyncEngine,
     counts: dict[tuple[int | None, str | None, int | None, str], tuple[int, datetime, datetime]],
@@ -315,7 +336,7 @@ async def add_observations(
 
     from app.db.tables import ObservationOverflowRow, ObservationRow
 
-    rows = {}
+    rows: dict[str, _ObservationValues] = {}
     for key, (count, first, last) in counts.items():
         digest = observation_key_hash(*key)
         rows[digest] = {
@@ -389,7 +410,7 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _observation(row):
+def _observation(row: Any) -> Observation:  # a row of the observations table (see _version)
     from app.catalogue.drift import Observation
 
     return Observation(
@@ -403,7 +424,9 @@ def _observation(row):
     )
 
 
-async def list_observations(engine: AsyncEngine, limit: int | None = None, offset: int = 0):
+async def list_observations(
+    engine: AsyncEngine, limit: int | None = None, offset: int = 0
+) -> tuple[list[Observation], int, int]:
     """(observations most frequent first, distinct keys in all, overflow count)."""
     from app.db.tables import ObservationOverflowRow, ObservationRow
 
