@@ -33,6 +33,7 @@ from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.exports import build_router as build_exports_router
 from app.api.head import HeadAsGet, allow_by_route
 from app.api.metrics import build_metrics_router
+from app.api.pages import VaryAccept
 from app.api.response_cache import ResponseCache
 from app.db.store import make_engine
 from app.edge import EdgeHeaders, client_gone_handler, serve_catalogue
@@ -132,7 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Around routing itself, so that they see every request, unmatched ones too: HEAD is served
     # wherever GET is (Litestar would answer 405 before any middleware), and metrics and the
     # access log record 404s and 405s as well, and the rate limit applies to them too.
-    handler = app.asgi_handler
+    handler = VaryAccept(app.asgi_handler)
     # The response cache answers before routing, so inside the rate limiter: replays count too.
     if settings.response_cache:
         handler = ResponseCache(handler, live)

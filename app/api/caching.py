@@ -33,6 +33,12 @@ def etag_of(snap: Snapshot) -> bytes:
     return f'W/"{version.revision}-{version.content_hash[:16]}"'.encode()
 
 
+def html_etag(etag: bytes) -> bytes:
+    """The validator of a negotiated route's HTML page: the JSON answer's with ``-html``, so a
+    cache revalidating one representation is never handed the other (RFC 9110 8.8.3)."""
+    return etag[:-1] + b'-html"'
+
+
 class ConditionalGetMiddleware:
     def __init__(self, app: ASGIApp, live: LiveCatalogue) -> None:
         self.app = app
@@ -52,7 +58,6 @@ class ConditionalGetMiddleware:
             return
         etag = etag_of(snap)
         if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
-        not_modified = if_none_match is not None and matches_if_none_match(if_none_match, etag)
         # The handler always runs: only a 200 becomes a 304 (RFC 9110 ignores the condition
         # for any other answer), and an error must stay an error.
         replaced = False
@@ -60,12 +65,16 @@ class ConditionalGetMiddleware:
         async def send_conditionally(message: Message) -> None:
             nonlocal replaced
             if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = [
-                    (k, v)
-                    for k, v in message.get("headers", ())
-                    if not (not_modified and k.lower() in _BODY_HEADERS)
-                ]
-                headers += [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
+                headers = list(message.get("headers", ()))
+                tag = etag
+                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                    tag = html_etag(etag)
+                not_modified = if_none_match is not None and matches_if_none_match(
+                    if_none_match, tag
+                )
+                if not_modified:
+                    headers = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]
+                headers += [(b"etag", tag), (b"cache-control", CACHE_CONTROL)]
                 if not_modified:
                     replaced = True
                     message = {**message, "status": 304}

@@ -19,7 +19,7 @@ from litestar.params import PathParameter, QueryParameter
 from app.api.bodies import read_body, require_media_type
 from app.api.common import CACHEABLE, INTEGER_SCHEMA, NamespaceParam, error_responses, parse_int
 from app.api.errors import CatalogueError
-from app.api.pages import code_page_hook, vary_accept
+from app.api.pages import code_page_hook
 from app.api.schemas import CodeLookup, EntryPage
 from app.catalogue.bulk import (
     EXAMPLE_BODY,
@@ -107,7 +107,6 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(400, 404),
         # A browser (Accept ranking text/html first) gets the code's page instead: app.api.pages.
         before_request=code_page_hook(live),
-        after_request=vary_accept,
     )
     def get_code(
         code: Annotated[

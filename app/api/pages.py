@@ -23,14 +23,16 @@ import swagger_ui_bundle
 from litestar import MediaType, Request, Response, Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.datastructures.headers import MediaTypeHeader
+from litestar.enums import ScopeType
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.common import per_snapshot
-from app.catalogue.errors import InvalidFilter
+from app.api.common import parse_int, per_snapshot
+from app.catalogue.errors import InvalidFilter, InvalidInteger
 from app.catalogue.integrity import Finding, IntegrityReport, integrity_report
 from app.catalogue.model import NAMESPACES, Entry, RangeRef, Section, Snapshot
 from app.catalogue.query import (
@@ -88,14 +90,53 @@ def prefers_html(headers: Iterable[tuple[bytes, bytes]]) -> bool:
     raw = next((v for k, v in headers if k == b"accept"), None)
     if raw is None or b"text/" not in raw.lower():
         return False
-    accepted = [MediaTypeHeader(t) for t in raw.decode("latin-1").split(",") if t.strip()]
-    return _quality(accepted, _HTML) > _quality(accepted, _JSON)
+    try:
+        accepted = [MediaTypeHeader(t) for t in raw.decode("latin-1").split(",") if t.strip()]
+        return _quality(accepted, _HTML) > _quality(accepted, _JSON)
+    except (ValueError, OverflowError):  # q=inf, q=1e999 ...: not a usable Accept; JSON it is
+        return False
 
 
-async def vary_accept(response: Response[Any]) -> Response[Any]:
-    """after_request hook of the negotiated routes: caches must key their answers on Accept."""
-    response.headers["Vary"] = "Accept"
-    return response
+# The routes whose answer depends on Accept (HTML for a browser, JSON otherwise).
+NEGOTIATED_ROUTES = frozenset({"/codes/{code}", "/services/{service}"})
+
+
+class VaryAccept:
+    """``Vary: Accept`` on every answer of a negotiated route, merged with what is there.
+
+    An ASGI wrapper around the application rather than a response hook: Litestar's CORS
+    middleware sets ``Vary: Origin`` over any earlier value, so a hook's ``Vary: Accept`` was
+    lost on cross-origin requests (caches could then hand a browser JSON, or a client HTML).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_vary(message: Message) -> None:
+            if (
+                message["type"] == "http.response.start"
+                and scope.get("path_template") in NEGOTIATED_ROUTES
+            ):
+                headers = list(message.get("headers", ()))
+                vary = [
+                    part.strip()
+                    for k, v in headers
+                    if k.lower() == b"vary"
+                    for part in v.split(b",")
+                    if part.strip()
+                ]
+                if b"accept" not in {part.lower() for part in vary}:
+                    vary.append(b"Accept")
+                headers = [(k, v) for k, v in headers if k.lower() != b"vary"]
+                message = {**message, "headers": [*headers, (b"vary", b", ".join(vary))]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
 
 
 # --- what the pages show, derived once per snapshot -------------------------------------------
@@ -214,8 +255,9 @@ def findings_page(snap: Snapshot) -> Template:
 
 def code_page(snap: Snapshot, raw: str, namespace: str | None) -> Template:
     data = page_data(snap)
-    text = raw.strip()
-    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+    try:
+        number = parse_int(raw, "code")  # the API's own rule, so both answers agree
+    except InvalidInteger:
         return _page(
             "problem.html",
             {
@@ -226,7 +268,6 @@ def code_page(snap: Snapshot, raw: str, namespace: str | None) -> Template:
             400,
             NEGOTIATED_HEADERS,
         )
-    number = int(text)
     entries = lookup(snap, number, namespace)
     ranges = ranges_containing(snap, number)
     context = {

@@ -8,7 +8,7 @@ from litestar import Router, get
 from litestar.params import PathParameter
 
 from app.api.common import CACHEABLE, NamespaceParam, error_responses
-from app.api.pages import service_page_hook, vary_accept
+from app.api.pages import service_page_hook
 from app.api.schemas import SECTION_SUMMARY_FIELDS, ServiceList, ServiceSummary
 from app.catalogue.errors import ServiceNotFound
 from app.catalogue.model import Section
@@ -47,7 +47,6 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(400, 404),
         # A browser (Accept ranking text/html first) gets the service's page: app.api.pages.
         before_request=service_page_hook(live),
-        after_request=vary_accept,
     )
     def get_service(
         service: Annotated[str, PathParameter(description="Auth_Config or auth-config")],

@@ -318,3 +318,32 @@ def test_static_files_are_errcats_own(client):
     assert css.headers["x-content-type-options"] == "nosniff"
     assert "url(" not in css.text  # nothing fetched from anywhere
     assert_envelope(client.get("/static/nothing.css"), 404)
+
+
+# --- found by review -------------------------------------------------------------------------
+
+
+def test_an_unusable_accept_quality_is_answered_with_json_not_a_500(client):
+    for path in ("/codes/1205", "/services/auth-config"):
+        for accept in ("text/html;q=inf", "text/html;q=1e999"):
+            answer = client.get(path, headers={"Accept": accept})
+            assert answer.status_code == 200, (path, accept)
+            assert answer.headers["content-type"].startswith("application/json"), (path, accept)
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [("%1C1205%1F", 400), ("%E2%80%831205", 400), ("+1205", 200), ("-5", 404), ("abc", 400)],
+)
+def test_the_code_page_reads_numbers_as_the_api_does(client, raw, status):
+    assert client.get(f"/codes/{raw}", headers=HTML).status_code == status
+    assert client.get(f"/codes/{raw}").status_code == status
+
+
+def test_html_and_json_answers_have_different_validators(client):
+    json_tag = client.get("/codes/1205").headers["etag"]
+    html = client.get("/codes/1205", headers=HTML)
+    assert html.headers["etag"] != json_tag
+    assert client.get("/codes/1205", headers={**HTML, "If-None-Match": json_tag}).status_code == 200
+    again = client.get("/codes/1205", headers={**HTML, "If-None-Match": html.headers["etag"]})
+    assert again.status_code == 304

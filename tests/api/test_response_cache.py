@@ -161,3 +161,44 @@ def test_the_cache_is_bounded_in_entries_and_body_size() -> None:
         assert len(cache) == 3  # too big to keep
 
     asyncio.run(scenario())
+
+
+# --- found by review: a header sent twice must not poison the cache -----------------------------
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_repeated_accept_header_cannot_poison_the_cache(clients) -> None:
+    cached, _ = clients
+    for path in ("/services/auth-config", "/codes/1205"):
+        for first, second in (("text/html", "application/json"), ("application/json", BROWSER)):
+            cached.get(path, headers=[("Accept", first), ("Accept", second)])
+            json_answer = cached.get(path, headers={"Accept": "application/json"})
+            html_answer = cached.get(path, headers={"Accept": BROWSER})
+            assert json_answer.headers["content-type"].startswith("application/json"), path
+            assert html_answer.headers["content-type"].startswith("text/html"), path
+
+
+def test_a_repeated_origin_header_cannot_poison_the_cache(seeded_db) -> None:
+    settings = seeded_db.settings(cors_origins=("http://a.example",))
+    with TestClient(app=create_app(settings)) as client:
+        client.get(
+            "/codes/1205",
+            headers=[("Origin", "http://evil.example"), ("Origin", "http://a.example")],
+        )
+        answer = client.get("/codes/1205", headers={"Origin": "http://a.example"})
+        assert answer.headers["access-control-allow-origin"] == "http://a.example"
+        # CORS sets Vary: Origin; the negotiated route still varies on Accept too.
+        vary = {v.strip().lower() for v in answer.headers["vary"].split(",")}
+        assert vary == {"origin", "accept"}
+
+
+def test_the_cache_is_bounded_in_total_bytes() -> None:
+    cache = ResponseCache(_stub_app, _Live(), max_entries=100, max_body=10_000, max_total=20)
+
+    async def scenario() -> None:
+        for i in range(10):
+            await _get(cache, f"/p{i}")  # 3 bytes each
+        assert len(cache) == 6  # 6 x 3 bytes <= 20 < 7 x 3
+
+    asyncio.run(scenario())
