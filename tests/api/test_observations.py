@@ -291,7 +291,7 @@ def test_no_message_or_request_id_is_stored(ingest, db):
 
 def test_bad_batches_are_refused_in_the_envelope_and_count_nothing(ingest):
     too_many = ingest.post(URL, json=[1] * 1001, headers=AUTH)
-    assert "at most 1000" in assert_envelope(too_many, 413, 10413)["message"]
+    assert "at most 1000" in assert_envelope(too_many, 400, 10400)["message"]
     big_item = ingest.post(URL, json=["x" * 70_000, "status 500"], headers=AUTH)
     error = assert_envelope(big_item, 413, 10413)
     assert error["errors"] == ["items[0]: 70000 bytes; at most 65536"]
