@@ -56,10 +56,27 @@ def async_database_url(url: str) -> str:
         raise SettingsError(f"DATABASE_URL scheme {scheme!r} is not supported (use {known})")
     converted = f"{driver}://{rest}"
     try:
-        make_url(converted)
+        url = make_url(converted)
+        port = url.port
     except (ArgumentError, ValueError) as exc:
         raise SettingsError(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise SettingsError(f"DATABASE_URL port {port} is not a TCP port (1-65535)")
+    if driver == "postgresql+asyncpg" and "sslmode" in url.query:
+        # libpq's sslmode (the form Heroku, RDS and psql use) is asyncpg's ssl, with the same
+        # values; asyncpg refuses an sslmode argument.
+        mode = url.query["sslmode"]
+        if mode not in _SSL_MODES:
+            raise SettingsError(
+                f"DATABASE_URL sslmode={mode!r} is not one of {', '.join(_SSL_MODES)}"
+            )
+        url = url.difference_update_query(["sslmode"]).update_query_dict({"ssl": mode})
+        converted = url.render_as_string(hide_password=False)
     return converted
+
+
+_SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -135,6 +152,11 @@ class Settings:
             settings = msgspec.convert(raw, cls, strict=False)
         except msgspec.ValidationError as exc:
             raise _refusal(exc, env) from None
+        if settings.redis_url is not None and not settings.redis_url.startswith(_REDIS_SCHEMES):
+            raise SettingsError(
+                f"REDIS_URL={settings.redis_url!r} is not accepted: expected "
+                f"{' or '.join(s + '...' for s in _REDIS_SCHEMES)}"
+            )
         database_url = raw.get("database_url")
         if isinstance(database_url, str):
             # The URL forms are a small grammar of their own; async_database_url names them.

@@ -35,6 +35,17 @@ def _is_settings_problem(exc: BaseException) -> bool:
     return isinstance(exc, SeedError | SettingsError | BreakingChangeError)
 
 
+def _not_migrated(exc: BaseException) -> bool:
+    """A database that answers but has no schema (ERRCAT_MIGRATE=0 on an unmigrated database):
+    waiting will not migrate it."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    if not isinstance(exc, OperationalError | ProgrammingError):
+        return False
+    text = str(exc.orig).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
+
+
 def with_backoff(
     step: Callable[[], Any],
     what: str,
@@ -53,6 +64,9 @@ def with_backoff(
         except Exception as exc:
             if _is_settings_problem(exc):
                 raise
+            if _not_migrated(exc):
+                log.error("%s failed: the database has no schema; run errcat migrate", what)
+                raise StartupError(f"{what} failed: the database is not migrated") from exc
             reason = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
             if deadline is not None and clock() + delay > deadline:
                 log.error(

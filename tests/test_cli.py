@@ -331,3 +331,15 @@ def test_serve_with_the_database_unreachable_retries_then_gives_up_in_json_with_
     assert records[0]["level"] == "warning" and "retrying" in records[0]["message"]
     assert records[-1]["level"] == "error"
     assert "migration failed" in records[-1]["message"]
+
+
+def test_serve_on_an_unmigrated_database_with_migrations_off_exits_3_at_once(tmp_path):
+    # Waiting does not migrate a database: with ERRCAT_MIGRATE=0 it is a state to report.
+    db = tmp_path / "empty.db"
+    db.touch()
+    result = run(
+        "serve", DATABASE_URL=f"sqlite:///{db}", ERRCAT_MIGRATE="0", PORT=str(_free_port())
+    )
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    assert "retrying" not in result.stderr

@@ -179,3 +179,26 @@ def test_rate_limit_off(off):
 def test_a_database_url_that_cannot_be_parsed_is_refused():
     with pytest.raises(SettingsError, match="DATABASE_URL"):
         Settings.from_env({"DATABASE_URL": "postgresql://u@h:notaport/db"})
+
+
+# --- found by review: URLs that used to end in a traceback -----------------------------------
+
+
+def test_libpq_sslmode_becomes_asyncpgs_ssl():
+    assert async_database_url("postgresql://u@db:5432/cat?sslmode=require") == (
+        "postgresql+asyncpg://u@db:5432/cat?ssl=require"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DATABASE_URL": "postgresql://u@db:99999/cat"}, "port 99999 is not a TCP port"),
+        ({"DATABASE_URL": "postgresql://u@db/cat?sslmode=bogus"}, "sslmode='bogus' is not one"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL='localhost:6379' is not accepted"),
+    ],
+)
+def test_unusable_urls_are_refused_in_one_line(env, says):
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(env)
+    assert says in str(refused.value)
