@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from app.api import (
     catalogue,
     codes,
+    convert,
     envelopes,
     error_types,
     health,
@@ -43,6 +44,14 @@ from app.ratelimit import RateLimiter
 from app.settings import Settings
 
 API_VERSION = "0.1.0"
+CORS_EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "ETag",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -96,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             build_metrics_router(live, settings.metrics_token),
             envelopes.build_router(live),
             decode_api.build_router(live),
+            convert.build_router(live),
             pages.build_router(live),
             *pages.static_routers(),
             observations_api.build_router(live, observed, settings),
@@ -107,7 +117,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: handle_error,
             InternalServerException: client_gone_handler(handle_error),
         },
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
+        # Browsers may read the request id and the catalogue's ETag (for If-None-Match).
+        cors_config=CORSConfig(
+            allow_origins=list(settings.cors_origins), expose_headers=list(CORS_EXPOSED_HEADERS)
+        )
         if settings.cors_origins
         else None,
         request_max_body_size=settings.max_body_bytes,
