@@ -31,6 +31,7 @@ from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.exports import build_router as build_exports_router
 from app.api.head import HeadAsGet
 from app.api.metrics import build_metrics_router
+from app.api.query_check import UnknownQueryMiddleware
 from app.api.response_cache import ResponseCache
 from app.db.store import make_engine
 from app.edge import EdgeHeaders, client_gone_handler, serve_catalogue
@@ -91,7 +92,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handle_error = make_exception_handler(lambda: live.loaded)
     serve_catalogue(lambda: live.loaded)  # for the HTTP server's own answers (app.server)
     # Outermost first: the request id before anything can answer.
-    middleware = [RequestIdMiddleware, DefineMiddleware(ConditionalGetMiddleware, live=live)]
+    middleware = [
+        RequestIdMiddleware,
+        UnknownQueryMiddleware,
+        DefineMiddleware(ConditionalGetMiddleware, live=live),
+    ]
     app = Litestar(
         route_handlers=[
             codes.build_router(live),
