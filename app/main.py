@@ -31,6 +31,7 @@ from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.exports import build_router as build_exports_router
 from app.api.head import HeadAsGet
 from app.api.metrics import build_metrics_router
+from app.api.openapi import document_headers, operation_id
 from app.api.query_check import UnknownQueryMiddleware
 from app.api.response_cache import ResponseCache
 from app.db.store import make_engine
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=API_VERSION,
             description="The HTTP error catalogue: codes, ranges, services and envelope checks.",
             path="/schema",
+            operation_id_creator=operation_id,
             # Swagger UI from the installed swagger-ui-bundle-v2 package, at /schema and
             # /schema/swagger: the reference works offline (app.api.pages).
             render_plugins=[pages.OfflineSwaggerRenderPlugin(path="/swagger")],
@@ -143,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # configure_logging above owns logging
         debug=False,
     )
+    document_headers(app)
     # Around routing itself, so that they see every request, unmatched ones too: HEAD is served
     # wherever GET is (Litestar would answer 405 before any middleware), and metrics and the
     # access log record 404s and 405s as well, and the rate limit applies to them too.
