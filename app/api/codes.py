@@ -17,7 +17,14 @@ from litestar.openapi.spec import (
 from litestar.params import PathParameter, QueryParameter
 
 from app.api.bodies import read_body, require_media_type
-from app.api.common import CACHEABLE, INTEGER_SCHEMA, NamespaceParam, error_responses, parse_int
+from app.api.common import (
+    CACHEABLE,
+    INTEGER_SCHEMA,
+    TEXT_FILTER_SCHEMA,
+    NamespaceParam,
+    error_responses,
+    parse_int,
+)
 from app.api.errors import CatalogueError
 from app.api.pages import code_page_hook, vary_accept
 from app.api.schemas import CodeLookup, EntryPage
@@ -147,18 +154,26 @@ def build_router(live: LiveCatalogue) -> Router:
         service: Annotated[
             str | None,
             QueryParameter(
-                description="Auth_Config or auth-config; an unknown service matches nothing"
+                description="Auth_Config or auth-config; an unknown service matches nothing",
+                schema_extra=TEXT_FILTER_SCHEMA,
             ),
         ] = None,
         namespace: NamespaceParam = None,
         name: Annotated[
-            str | None, QueryParameter(description="Exact entry name, any case")
+            str | None,
+            QueryParameter(
+                description="Exact entry name, any case", schema_extra=TEXT_FILTER_SCHEMA
+            ),
         ] = None,
         slug: Annotated[
-            str | None, QueryParameter(description="<Service>_<Name>, any case")
+            str | None,
+            QueryParameter(
+                description="<Service>_<Name>, any case", schema_extra=TEXT_FILTER_SCHEMA
+            ),
         ] = None,
         q: Annotated[
-            str | None, QueryParameter(description="A code number, or text", max_length=200)
+            str | None,
+            QueryParameter(description="A code number, or text", schema_extra=TEXT_FILTER_SCHEMA),
         ] = None,
         action: Annotated[
             str | None,

@@ -42,6 +42,11 @@ MAX_INTEGER = 10**18 - 1
 INTEGER_SCHEMA = {"type": "integer", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER}
 
 
+# What a text filter accepts (app.catalogue.query: at most 200 characters, no control
+# characters), documented so that the schema says what a 400 answers.
+TEXT_FILTER_SCHEMA = {"maxLength": 200, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"}
+
+
 def parse_int(raw: str, field: str, example: int = 1205) -> int:
     # Only ASCII space and tab around it: str.strip() would also drop \x1c-\x1f and Unicode
     # spaces, letting "\x1c1205\x1f" through as 1205.

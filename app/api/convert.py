@@ -22,6 +22,7 @@ from app.api.common import error_responses
 from app.api.envelopes import ENVELOPE_SCHEMA
 from app.catalogue.jsondoc import decode_json
 from app.catalogue.problem import (
+    CODE_PAGE_PATTERN,
     PROBLEM_MEDIA_TYPE,
     PlatformEnvelope,
     ProblemDetails,
@@ -47,20 +48,23 @@ _PROBLEM_EXAMPLE = {
     "instance": "urn:request:req_abc123",
     "code": 1205,
 }
+_TEXT = Schema(type=OpenAPIType.STRING, min_length=1)
 _PROBLEM_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
     title="ProblemDetailsToConvert",
     description=(
         "RFC 9457 problem details. `status` is required and `detail` (else `title`) gives the "
-        "message; the code is the `code` member, else the number ending `type`; `slug`, "
-        "`request_id`, `suggested_fix` and `errors` are read as extension members."
+        "message; the code is the `code` member, else the number ending `type` "
+        "(`.../codes/1205`); `slug`, `request_id`, `suggested_fix` and `errors` are read as "
+        "extension members. Without `slug`, the catalogue's entry for the code and status gives "
+        "it (404 when none does)."
     ),
     required=["status"],
     properties={
         "type": Schema(type=OpenAPIType.STRING),
-        "title": Schema(type=OpenAPIType.STRING),
+        "title": _TEXT,
         "status": Schema(type=OpenAPIType.INTEGER, minimum=100, maximum=599),
-        "detail": Schema(type=OpenAPIType.STRING),
+        "detail": _TEXT,
         "instance": Schema(type=OpenAPIType.STRING),
         "code": Schema(type=OpenAPIType.INTEGER),
         "slug": Schema(type=OpenAPIType.STRING),
@@ -68,6 +72,18 @@ _PROBLEM_SCHEMA = Schema(
         "suggested_fix": Schema(type=OpenAPIType.STRING),
         "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING)),
     },
+    all_of=[
+        Schema(any_of=[Schema(required=["detail"]), Schema(required=["title"])]),
+        Schema(
+            any_of=[
+                Schema(required=["code"]),
+                Schema(
+                    required=["type"],
+                    properties={"type": Schema(type=OpenAPIType.STRING, pattern=CODE_PAGE_PATTERN)},
+                ),
+            ]
+        ),
+    ],
 )
 
 
@@ -122,7 +138,7 @@ def build_router(live: LiveCatalogue) -> Router:
             "request id from `request_id` or `instance`. A body without `status`, a message "
             "(`detail` or `title`) or a code is a 400 naming each."
         ),
-        responses=error_responses(400, 413, 415),
+        responses=error_responses(400, 404, 413, 415),
         operation_class=_documented_body(_PROBLEM_SCHEMA, _PROBLEM_EXAMPLE, PROBLEM_MEDIA_TYPE),
     )
     async def convert_to_envelope(request: Request[Any, Any, Any]) -> PlatformEnvelope:

@@ -208,7 +208,7 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
     )
     async def list_observations(
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,  # the database's bound
     ) -> ObservationPage:
         async with store_access():
             items, total, overflow = await store.list_observations(live.engine, limit, offset)

@@ -68,10 +68,10 @@ _REQUEST_ID_PARAMETER = OpenAPIParameter(
     name="X-Request-ID",
     param_in="header",
     required=False,
-    schema=Schema(type=OpenAPIType.STRING, pattern=r"^[A-Za-z0-9._:\-]{1,128}$"),
+    schema=_STRING,
     description=(
-        "A request id to use (1-128 of A-Z a-z 0-9 . _ : -); otherwise errcat makes one. It is "
-        "echoed in X-Request-ID and in every error's request_id."
+        "A request id to use: kept when it is 1-128 of A-Z a-z 0-9 . _ : -, otherwise replaced "
+        "by a new one (never refused). Echoed in X-Request-ID and in every error's request_id."
     ),
 )
 _IF_NONE_MATCH_PARAMETER = OpenAPIParameter(

@@ -15,14 +15,15 @@ from typing import Any
 
 import msgspec
 
-from app.catalogue.errors import InvalidBody
+from app.catalogue.errors import InvalidBody, NotFound
 from app.catalogue.jsondoc import describe, is_integer
 from app.catalogue.model import Entry, Snapshot
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REQUEST_URN = "urn:request:"
-_CODE_PAGE = re.compile(r"/codes/([+-]?[0-9]{1,18})/?$")
-_CODE_LIMIT = 10**18
+# A ``type`` naming a code's page: .../codes/1205 (ASCII digits).
+CODE_PAGE_PATTERN = r"/codes/([+-]?[0-9]+)/?$"
+_CODE_PAGE = re.compile(CODE_PAGE_PATTERN)
 
 
 class ProblemDetails(msgspec.Struct, omit_defaults=True):
@@ -115,7 +116,8 @@ def problem_of(
 
 
 class _Reader:
-    """Reads typed members of a JSON object, noting every problem (all are reported at once)."""
+    """Reads typed members of a JSON object, noting every problem (all are reported at once).
+    A member given as null has the wrong type (the descriptions allow no nulls)."""
 
     def __init__(self, value: dict[str, Any], where: str) -> None:
         self.value = value
@@ -126,32 +128,46 @@ class _Reader:
         got = self.value[name]
         self.problems.append(f"{self.where}{name}: expected {expected}, got {describe(got)}")
 
-    def text(self, name: str, *, required: bool = False) -> str | None:
-        got = self.value.get(name)
-        if got is None:
+    def _missing(self, name: str) -> None:
+        self.problems.append(f"{self.where}{name}: required, missing")
+
+    def text(self, name: str, *, required: bool = False, nonempty: bool = False) -> str | None:
+        """A string; a required one must not be empty."""
+        if name not in self.value:
             if required:
-                self.problems.append(f"{self.where}{name}: required, missing")
+                self._missing(name)
             return None
-        if not isinstance(got, str) or not got.strip():
-            self._bad(name, "a non-empty string")
+        got = self.value[name]
+        nonempty = nonempty or required
+        if not isinstance(got, str) or (nonempty and not got):
+            self._bad(name, "a non-empty string" if nonempty else "a string")
             return None
         return got
 
-    def integer(self, name: str, low: int, high: int, *, required: bool = False) -> int | None:
-        got = self.value.get(name)
-        if got is None:
+    def integer(
+        self, name: str, low: int | None = None, high: int | None = None, *, required: bool = False
+    ) -> int | None:
+        """An integer (1205.0 counts: JSON does not tell them apart), within the bounds."""
+        if name not in self.value:
             if required:
-                self.problems.append(f"{self.where}{name}: required, missing")
+                self._missing(name)
             return None
-        if not is_integer(got) or not low <= got <= high:
-            self._bad(name, f"an integer from {low} to {high}")
+        got = self.value[name]
+        if isinstance(got, float) and got.is_integer():
+            got = int(got)
+        if (
+            not is_integer(got)
+            or (low is not None and got < low)
+            or (high is not None and got > high)
+        ):
+            self._bad(name, f"an integer from {low} to {high}" if low is not None else "an integer")
             return None
         return got
 
     def strings(self, name: str) -> list[str]:
-        got = self.value.get(name)
-        if got is None:
+        if name not in self.value:
             return []
+        got = self.value[name]
         if not isinstance(got, list) or not all(isinstance(x, str) for x in got):
             self._bad(name, "an array of strings")
             return []
@@ -176,6 +192,20 @@ def _object(value: Any, what: str, where: str = "") -> dict[str, Any]:
     return value
 
 
+class SlugUnknown(NotFound):
+    """Problem details without a ``slug`` for a code and status no catalogue entry has: the
+    envelope's slug cannot be derived."""
+
+    def __init__(self, code: int, status: int) -> None:
+        super().__init__(
+            f"Code {code} with status {status} designates no platform entry, so its slug is "
+            "unknown",
+            errors=[f"slug: missing, and code {code} with status {status} names no entry"],
+            suggested_fix='Send the slug as an extension member ("slug": "<Service>_<Name>").',
+        )
+        self.code = code
+
+
 def envelope_to_problem(snap: Snapshot | None, value: Any, base_url: str) -> ProblemDetails:
     """Problem details for a platform envelope (``{"error": {...}}``); InvalidBody naming every
     missing or mistyped member otherwise. ``message``, ``code`` and ``status`` are required."""
@@ -183,7 +213,7 @@ def envelope_to_problem(snap: Snapshot | None, value: Any, base_url: str) -> Pro
     error = _object(_object(value, what).get("error"), what, "error")
     read = _Reader(error, "error.")
     message = read.text("message", required=True)
-    code = read.integer("code", -_CODE_LIMIT + 1, _CODE_LIMIT - 1, required=True)
+    code = read.integer("code", required=True)
     status = read.integer("status", 100, 599, required=True)
     slug = read.text("slug")
     request_id = read.text("request_id")
@@ -216,18 +246,18 @@ def problem_to_envelope(snap: Snapshot | None, value: Any) -> PlatformEnvelope:
     problem = _object(value, what)
     read = _Reader(problem, "")
     status = read.integer("status", 100, 599, required=True)
-    detail = read.text("detail")
-    title = read.text("title")
-    code = read.integer("code", -_CODE_LIMIT + 1, _CODE_LIMIT - 1)
+    detail = read.text("detail", nonempty=True)
+    title = read.text("title", nonempty=True)
+    code = read.integer("code")
     type_ = read.text("type")
     slug = read.text("slug")
     request_id = read.text("request_id")
     instance = read.text("instance")
     suggested_fix = read.text("suggested_fix")
     errors = read.strings("errors")
-    if detail is None and title is None and "detail" not in problem and "title" not in problem:
+    if "detail" not in problem and "title" not in problem:
         read.problems.append("detail: required (or title), both missing")
-    if code is None and "code" not in problem:
+    if "code" not in problem:
         found = _CODE_PAGE.search(type_) if type_ else None
         if found:
             code = int(found.group(1))
@@ -240,11 +270,7 @@ def problem_to_envelope(snap: Snapshot | None, value: Any) -> PlatformEnvelope:
     if slug is None:
         entry = _entry(snap, code, status, None)
         if entry is None:
-            raise InvalidBody(
-                f"The body is not a valid {what}",
-                errors=[f"slug: required, missing (code {code} names no catalogue entry)"],
-                suggested_fix="Send the slug as an extension member.",
-            )
+            raise SlugUnknown(code, status)
         slug = entry.slug
     if request_id is None and instance is not None:
         request_id = instance.removeprefix(REQUEST_URN)

@@ -127,8 +127,7 @@ def test_convert_names_every_missing_member(client):
     )
     assert error["errors"] == [
         "error.message: required, missing",
-        "error.code: expected an integer from -999999999999999999 to 999999999999999999, "
-        'got the string "1205"',
+        'error.code: expected an integer, got the string "1205"',
         "error.status: required, missing",
     ]
     error = assert_envelope(
@@ -149,9 +148,27 @@ def test_convert_names_every_missing_member(client):
 def test_convert_envelope_without_a_slug_needs_a_documented_code(client):
     body = {"status": 404, "detail": "gone", "code": 99999999}
     error = assert_envelope(
-        client.post("/convert/envelope", json=body), 400, 10400, "HTTP_BadRequest"
+        client.post("/convert/envelope", json=body), 404, 10424, "HTTP_ResourceNotFound"
     )
-    assert "names no catalogue entry" in error["errors"][0]
+    assert error["errors"] == ["slug: missing, and code 99999999 with status 404 names no entry"]
+    body["slug"] = "Gateway_Gone"
+    envelope = client.post("/convert/envelope", json=body).json()["error"]
+    assert (envelope["code"], envelope["slug"]) == (99999999, "Gateway_Gone")
+
+
+def test_null_members_are_refused_and_whole_numbers_are_integers(client):
+    body = {"status": 422.0, "detail": "x", "code": 1205, "slug": None}
+    error = assert_envelope(client.post("/convert/envelope", json=body), 400)
+    assert error["errors"] == ["slug: expected a string, got null"]
+    del body["slug"]
+    assert client.post("/convert/envelope", json=body).json()["error"]["status"] == 422
+    envelope = {"error": {"message": "m", "code": 1205.0, "status": 422, "request_id": None}}
+    error = assert_envelope(client.post("/convert/problem-details", json=envelope), 400)
+    assert error["errors"] == ["error.request_id: expected a string, got null"]
+    error = assert_envelope(
+        client.post("/convert/envelope", json={"status": 400, "detail": "", "code": 1}), 400
+    )
+    assert error["errors"] == ['detail: expected a non-empty string, got the string ""']
 
 
 def test_convert_refuses_what_is_not_json(client):
