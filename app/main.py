@@ -18,6 +18,7 @@ from app import __version__
 from app.api import (
     catalogue,
     codes,
+    convert,
     envelopes,
     error_types,
     health,
@@ -33,7 +34,9 @@ from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.exports import build_router as build_exports_router
 from app.api.head import HeadAsGet, allow_by_route
 from app.api.metrics import build_metrics_router
+from app.api.openapi import document_headers, operation_id
 from app.api.pages import VaryAccept
+from app.api.query_check import UnknownQueryMiddleware
 from app.api.response_cache import ResponseCache
 from app.db.store import make_engine
 from app.edge import EdgeHeaders, client_gone_handler, serve_catalogue
@@ -45,6 +48,15 @@ from app.observability import (
 from app.observations import ObservationBuffer, ObservationFlusher
 from app.ratelimit import RateLimiter
 from app.settings import Settings
+
+CORS_EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "ETag",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -86,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outermost first: the request id before anything can answer.
     middleware: list[Middleware] = [
         RequestIdMiddleware,
+        UnknownQueryMiddleware,
         DefineMiddleware(ConditionalGetMiddleware, live=live),
     ]
     app = Litestar(
@@ -101,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             build_metrics_router(live, settings.metrics_token),
             envelopes.build_router(live),
             decode_api.build_router(live),
+            convert.build_router(live),
             pages.build_router(live),
             *pages.static_routers(),
             observations_api.build_router(live, observed, settings),
@@ -112,7 +126,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: handle_error,
             InternalServerException: client_gone_handler(handle_error),
         },
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
+        # Browsers may read the request id and the catalogue's ETag (for If-None-Match).
+        cors_config=CORSConfig(
+            allow_origins=list(settings.cors_origins), expose_headers=list(CORS_EXPOSED_HEADERS)
+        )
         if settings.cors_origins
         else None,
         request_max_body_size=settings.max_body_bytes,
@@ -121,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version=__version__,
             description="The HTTP error catalogue: codes, ranges, services and envelope checks.",
             path="/schema",
+            operation_id_creator=operation_id,
             # Swagger UI from the installed swagger-ui-bundle-v2 package, at /schema and
             # /schema/swagger: the reference works offline (app.api.pages).
             render_plugins=[pages.OfflineSwaggerRenderPlugin(path="/swagger")],
@@ -130,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # configure_logging above owns logging
         debug=False,
     )
+    document_headers(app)
     # Around routing itself, so that they see every request, unmatched ones too: HEAD is served
     # wherever GET is (Litestar would answer 405 before any middleware), and metrics and the
     # access log record 404s and 405s as well, and the rate limit applies to them too.

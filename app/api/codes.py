@@ -17,7 +17,14 @@ from litestar.openapi.spec import (
 from litestar.params import PathParameter, QueryParameter
 
 from app.api.bodies import read_body, require_media_type
-from app.api.common import CACHEABLE, INTEGER_SCHEMA, NamespaceParam, error_responses, parse_int
+from app.api.common import (
+    CACHEABLE,
+    INTEGER_SCHEMA,
+    TEXT_FILTER_SCHEMA,
+    NamespaceParam,
+    error_responses,
+    parse_int,
+)
 from app.api.errors import CatalogueError
 from app.api.pages import code_page_hook
 from app.api.schemas import CodeLookup, EntryPage
@@ -30,15 +37,10 @@ from app.catalogue.bulk import (
     parse_bulk_request,
 )
 from app.catalogue.guidance import ACTIONS
-from app.catalogue.query import MAX_TEXT_FILTER, filter_entries, find_code, ranges_containing
+from app.catalogue.query import filter_entries, find_code, ranges_containing
 from app.live import LiveCatalogue
 
 MAX_LIMIT = 500
-# What query.check_text_filter accepts, documented: at most 200 characters, no control characters.
-TEXT_FILTER: dict[str, Any] = {
-    "max_length": MAX_TEXT_FILTER,
-    "schema_extra": {"pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
-}
 
 
 @dataclass
@@ -152,18 +154,25 @@ def build_router(live: LiveCatalogue) -> Router:
             str | None,
             QueryParameter(
                 description="Auth_Config or auth-config; an unknown service matches nothing",
-                **TEXT_FILTER,
+                schema_extra=TEXT_FILTER_SCHEMA,
             ),
         ] = None,
         namespace: NamespaceParam = None,
         name: Annotated[
-            str | None, QueryParameter(description="Exact entry name, any case", **TEXT_FILTER)
+            str | None,
+            QueryParameter(
+                description="Exact entry name, any case", schema_extra=TEXT_FILTER_SCHEMA
+            ),
         ] = None,
         slug: Annotated[
-            str | None, QueryParameter(description="<Service>_<Name>, any case", **TEXT_FILTER)
+            str | None,
+            QueryParameter(
+                description="<Service>_<Name>, any case", schema_extra=TEXT_FILTER_SCHEMA
+            ),
         ] = None,
         q: Annotated[
-            str | None, QueryParameter(description="A code number, or text", **TEXT_FILTER)
+            str | None,
+            QueryParameter(description="A code number, or text", schema_extra=TEXT_FILTER_SCHEMA),
         ] = None,
         action: Annotated[
             str | None,

@@ -6,7 +6,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from litestar.params import QueryParameter
 from sqlalchemy.exc import DBAPIError
@@ -14,6 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.catalogue.errors import InvalidInteger, StoreUnavailable
 from app.catalogue.model import Snapshot
+from app.catalogue.vocabulary import Namespace
 
 # Re-exported: the routers take every shared piece from here.
 from app.error_envelope import EXAMPLE_IDENTITIES as EXAMPLE_IDENTITIES
@@ -29,14 +30,21 @@ T = TypeVar("T")
 CACHEABLE = {"cacheable": True}
 
 NamespaceParam = Annotated[
-    Literal["platform", "thermos"] | None,
+    Namespace | None,  # an enum: one shared OpenAPI component (app.catalogue.vocabulary)
     QueryParameter(description="Narrow to one namespace: the platform's codes or Thermos's"),
 ]
 
 _INT = re.compile(r"[+-]?[0-9]{1,18}")  # ASCII digits only: str.isdigit admits "١٢" too
-# Documents the form parse_int accepts (integers arrive as strings so that a bad one gets
-# errcat's own message); the check itself stays in parse_int.
-INTEGER_SCHEMA = {"pattern": r"^[ \t]*[+-]?[0-9]{1,18}[ \t]*$"}
+# What parse_int accepts, documented as the integer it is (generated clients send an int): the
+# parameter arrives as a string so that a bad one gets errcat's own message (ASCII digits only,
+# at most 18); the check itself stays in parse_int.
+MAX_INTEGER = 10**18 - 1
+INTEGER_SCHEMA = {"type": "integer", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER}
+
+
+# What a text filter accepts (app.catalogue.query: at most 200 characters, no control
+# characters), documented so that the schema says what a 400 answers.
+TEXT_FILTER_SCHEMA = {"maxLength": 200, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"}
 
 
 def parse_int(raw: str, field: str, example: int = 1205) -> int:

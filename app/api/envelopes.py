@@ -32,23 +32,23 @@ from app.catalogue.envelope import (
     MAX_BATCH_ITEM_FINDINGS,
     BatchReport,
     EnvelopeReport,
-    Profile,
     batch_items,
     validate_batch,
     validate_envelope,
 )
 from app.catalogue.envelope_fields import ENVELOPE_FIELDS, REQUIRED_BY_BOTH
 from app.catalogue.jsondoc import decode_json
+from app.catalogue.vocabulary import Profile
 from app.live import LiveCatalogue
 
 ProfileParam = Annotated[
-    Profile,
+    Profile,  # an enum: one shared OpenAPI component (app.catalogue.vocabulary)
     QueryParameter(
         description=(
             "lenient (default): message, code and status are required, a missing slug or "
             "request_id and unknown members are warnings. strict: all five are required and "
             "unknown members are errors."
-        )
+        ),
     ),
 ]
 HttpStatusParam = Annotated[
@@ -155,11 +155,13 @@ def build_router(live: LiveCatalogue) -> Router:
     )
     async def validate(
         request: Request[Any, Any, Any],
-        profile: ProfileParam = "lenient",
+        profile: ProfileParam = Profile.lenient,
         http_status: HttpStatusParam = None,
     ) -> EnvelopeReport:
         value = await read_json(request)
-        return validate_envelope(live.snapshot, value, profile=profile, http_status=http_status)
+        return validate_envelope(
+            live.snapshot, value, profile=profile.value, http_status=http_status
+        )
 
     @post(
         "/validate-envelope/batch",
@@ -182,9 +184,9 @@ def build_router(live: LiveCatalogue) -> Router:
     )
     async def validate_many(
         request: Request[Any, Any, Any],
-        profile: ProfileParam = "lenient",
+        profile: ProfileParam = Profile.lenient,
     ) -> BatchReport:
         items = batch_items(await read_json(request, MAX_BATCH_BYTES, "batch body"))
-        return validate_batch(live.snapshot, items, profile=profile)
+        return validate_batch(live.snapshot, items, profile=profile.value)
 
     return Router(path="/", route_handlers=[validate, validate_many], tags=["envelopes"])

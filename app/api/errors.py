@@ -18,7 +18,9 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import MediaType, Request, Response
+from litestar.datastructures.headers import MediaTypeHeader
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +34,7 @@ from app.catalogue.errors import (
     StoreUnavailable,
 )
 from app.catalogue.model import Snapshot
+from app.catalogue.problem import PROBLEM_MEDIA_TYPE, ProblemDetails, problem_of
 from app.catalogue.query import http_error_identity, undocumented_http_identity
 from app.error_envelope import ErrorBody as ErrorBody
 from app.error_envelope import ErrorEnvelope as ErrorEnvelope
@@ -172,6 +175,44 @@ def envelope_response(
     )
 
 
+_PROBLEM = MediaTypeHeader(PROBLEM_MEDIA_TYPE)
+_JSON = MediaTypeHeader("application/json")
+
+
+def _quality(accepted: list[MediaTypeHeader], provided: MediaTypeHeader) -> int:
+    """The quality (0-100) given to ``provided``: that of the most specific range matching it."""
+    best = max(
+        ((a.priority[1], a.priority[0]) for a in accepted if provided.match(a)), default=(0, 0)
+    )
+    return best[1]
+
+
+def prefers_problem_details(scope: Scope) -> bool:
+    """True when the Accept header ranks application/problem+json strictly above
+    application/json. Ties (``*/*``, ``application/*``, no Accept) keep the envelope."""
+    raw = next((v for k, v in scope.get("headers", ()) if k == b"accept"), None)
+    if raw is None or b"problem+json" not in raw.lower():
+        return False
+    accepted = [MediaTypeHeader(t) for t in raw.decode("latin-1").split(",") if t.strip()]
+    return _quality(accepted, _PROBLEM) > _quality(accepted, _JSON)
+
+
+def problem_response(
+    snapshot: Snapshot | None, request: Request[Any, Any, Any], error: CatalogueError
+) -> Response[ProblemDetails]:
+    """The error as RFC 9457 problem details (docs/problem-details.md): the envelope's fields,
+    with ``type`` the code's page and ``title`` the entry's name."""
+    envelope = envelope_response(snapshot, request.scope, error)
+    fields = msgspec.structs.asdict(envelope.content.error)  # the envelope's fields, by name
+    problem = problem_of(snapshot, str(request.base_url), **fields)
+    return Response(
+        problem,
+        status_code=envelope.status_code,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={**envelope.headers, "Vary": "Accept"},
+    )
+
+
 def _from_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> CatalogueError:
     status = exc.status_code
     errors = _validation_errors(request, exc) if isinstance(exc, ValidationException) else []
@@ -211,12 +252,17 @@ def as_catalogue_error(request: Request[Any, Any, Any], exc: Exception) -> Catal
 
 def make_exception_handler(
     current_snapshot: Callable[[], Snapshot | None],
-) -> Callable[[Request[Any, Any, Any], Exception], Response[ErrorEnvelope]]:
+) -> Callable[
+    [Request[Any, Any, Any], Exception], Response[ErrorEnvelope] | Response[ProblemDetails]
+]:
     """One handler for every exception; ``current_snapshot()`` gives the loaded Snapshot or None."""
 
-    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
-        return envelope_response(
-            current_snapshot(), request.scope, as_catalogue_error(request, exc)
-        )
+    def handle(
+        request: Request[Any, Any, Any], exc: Exception
+    ) -> Response[ErrorEnvelope] | Response[ProblemDetails]:
+        error = as_catalogue_error(request, exc)
+        if prefers_problem_details(request.scope):
+            return problem_response(current_snapshot(), request, error)
+        return envelope_response(current_snapshot(), request.scope, error)
 
     return handle

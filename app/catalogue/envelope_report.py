@@ -4,6 +4,7 @@ that files each finding as an error or a warning. Pure."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from enum import StrEnum
 from typing import Any
 
 import msgspec
@@ -67,6 +68,11 @@ RULES: dict[str, str] = {
 }
 
 
+# The rule ids as an enum: the report's schema lists them (a ``rule`` a client can switch on).
+# (Built from RULES, so the two cannot disagree; mypy cannot see members made this way.)
+EnvelopeRule = StrEnum("EnvelopeRule", {rule: rule for rule in RULES}, module=__name__)  # type: ignore[misc]
+
+
 # --- the report -----------------------------------------------------------------------------
 
 
@@ -78,7 +84,7 @@ class EnvelopeFinding(msgspec.Struct, frozen=True):
     """
 
     path: str
-    rule: str
+    rule: EnvelopeRule
     message: str
 
 
@@ -123,10 +129,10 @@ class Findings:
         self.warnings: list[EnvelopeFinding] = []
 
     def error(self, path: str, rule: str, message: str) -> None:
-        self.errors.append(EnvelopeFinding(path=path, rule=rule, message=message))
+        self.errors.append(EnvelopeFinding(path=path, rule=EnvelopeRule(rule), message=message))
 
     def warn(self, path: str, rule: str, message: str) -> None:
-        self.warnings.append(EnvelopeFinding(path=path, rule=rule, message=message))
+        self.warnings.append(EnvelopeFinding(path=path, rule=EnvelopeRule(rule), message=message))
 
     def by_profile(self, path: str, rule: str, message: str) -> None:
         """An error in strict, a warning in lenient."""

@@ -24,6 +24,17 @@ def test_cors_allows_only_configured_origins(seeded_db):
         assert "access-control-allow-origin" not in other.headers
 
 
+def test_cors_exposes_the_request_id_and_etag_to_browsers(seeded_db):
+    app = create_app(seeded_db.settings(cors_origins=("https://dash.example",)))
+    with TestClient(app=app) as client:
+        response = client.get("/codes/1205", headers={"Origin": "https://dash.example"})
+        exposed = {
+            h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")
+        }
+        assert {"x-request-id", "etag"} <= exposed
+        assert response.headers["etag"] and response.headers["x-request-id"]
+
+
 def test_no_cors_by_default(client):
     response = client.get("/codes/1205", headers={"Origin": "https://dash.example"})
     assert "access-control-allow-origin" not in response.headers

@@ -8,22 +8,13 @@ missing the test is skipped with the reason, except in CI (``CI=true``), where i
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from app.cli_runtime import migrate, seed
-from app.main import create_app
-from app.seeds import DEFAULT_SEED_PATH
-from app.settings import Settings, async_database_url
+from tests.live_server import serve_seeded
 
 CHROMIUM = os.environ.get("ERRCAT_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(
@@ -74,32 +65,8 @@ def browser(playwright):
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory) -> Iterator[str]:
     """errcat served by uvicorn on a free port of 127.0.0.1, from a freshly seeded SQLite file."""
-    db = tmp_path_factory.mktemp("browser") / "errcat.db"
-    settings = Settings(database_url=async_database_url(f"sqlite:///{db}"), reload_interval=0)
-
-    def prepare() -> None:
-        migrate(settings)
-        asyncio.run(seed(settings, DEFAULT_SEED_PATH))
-
-    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(prepare).result()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serve_seeded(tmp_path_factory.mktemp("browser")) as url:
+        yield url
 
 
 class Visit:
