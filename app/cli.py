@@ -24,7 +24,7 @@ from app.catalogue.errors import CodeNotFound, RevisionNotFound
 from app.catalogue.export import EXPORT_FORMATS, render_export
 from app.catalogue.integrity import integrity_report
 from app.catalogue.model import CatalogueVersion, Snapshot
-from app.catalogue.query import build_snapshot, find_code, http_error_identity, ranges_containing
+from app.catalogue.query import build_snapshot, find_code, ranges_containing
 from app.cli_runtime import (
     EXIT_FINDINGS,
     EXIT_USAGE,
@@ -38,6 +38,7 @@ from app.cli_runtime import (
     migrate,
 )
 from app.db import store
+from app.error_envelope import error_envelope
 from app.observability import configure_logging
 from app.revisions import revision_changes
 from app.seeding import describe_plan, plan, seed_catalogue
@@ -235,9 +236,12 @@ def lookup_command(settings: Settings, code: int, namespace: str | None, as_json
         entries = find_code(snap, code, namespace)
     except CodeNotFound as exc:
         if as_json:
-            number, slug = http_error_identity(snap, 404, "ResourceNotFound")
-            error = {"message": exc.message, "code": number, "slug": slug, "status": 404}
-            _echo_json({"error": {**error, "suggested_fix": exc.suggested_fix, "errors": []}})
+            envelope = error_envelope(
+                snap, 404, exc.message, "", exc.suggested_fix or "", prefer="ResourceNotFound"
+            )
+            body = msgspec.structs.asdict(envelope.error)
+            del body["request_id"]  # a command is not a request
+            _echo_json({"error": body})
             sys.exit(EXIT_FINDINGS)
         raise CommandError(f"{exc.message}. {exc.suggested_fix}") from None
     found = CodeLookup(code=code, entries=entries, ranges=ranges_containing(snap, code))

@@ -26,9 +26,9 @@ from litestar.enums import ScopeType
 from litestar.exceptions import InternalServerException
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
-from app.api.errors import ErrorBody, ErrorEnvelope, request_id
+from app.api.errors import request_id
 from app.catalogue.model import Snapshot
-from app.catalogue.query import http_error_identity, undocumented_http_identity
+from app.error_envelope import error_envelope
 
 log = logging.getLogger("errcat")
 
@@ -44,28 +44,14 @@ def serve_catalogue(current_snapshot: Callable[[], Snapshot | None]) -> None:
     _snapshot_source[:] = [current_snapshot]
 
 
-def edge_identity(status: int, prefer: str | None = None) -> tuple[int, str]:
-    snap = _snapshot_source[0]() if _snapshot_source else None
-    if snap is None:
-        return undocumented_http_identity(status)
-    return http_error_identity(snap, status, prefer)
-
-
 def envelope_bytes(
     status: int, message: str, suggested_fix: str, rid: str | None = None, prefer: str | None = None
 ) -> tuple[bytes, str]:
     """The encoded envelope and its request id (a new one unless given)."""
-    code, slug = edge_identity(status, prefer)
+    snap = _snapshot_source[0]() if _snapshot_source else None
     rid = rid or f"req_{secrets.token_hex(12)}"
-    body = ErrorBody(
-        message=message,
-        code=code,
-        slug=slug,
-        status=status,
-        request_id=rid,
-        suggested_fix=suggested_fix,
-    )
-    return msgspec.json.encode(ErrorEnvelope(error=body)), rid
+    envelope = error_envelope(snap, status, message, rid, suggested_fix, prefer=prefer)
+    return msgspec.json.encode(envelope), rid
 
 
 class EdgeHeaders:

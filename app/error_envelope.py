@@ -15,6 +15,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 
 from app.catalogue.envelope_fields import ENVELOPE_FIELDS
+from app.catalogue.model import Snapshot
+from app.catalogue.query import http_error_identity, undocumented_http_identity
 
 _PYTHON_TYPE: dict[str, Any] = {"string": str, "integer": int, "array": list[str]}
 
@@ -34,6 +36,34 @@ ErrorBody = msgspec.defstruct(
 
 class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody  # type: ignore[valid-type]
+
+
+def error_envelope(
+    snapshot: Snapshot | None,
+    status: int,
+    message: str,
+    request_id: str,
+    suggested_fix: str,
+    errors: list[str] | None = None,
+    prefer: str | None = None,
+) -> ErrorEnvelope:
+    """errcat's envelope for an error: ``code``/``slug`` from the page's HTTP section (the rule
+    for statuses it has no code for before a catalogue is loaded). The one builder: the API's
+    errors, the HTTP server's own answers and ``errcat lookup --json`` all use it."""
+    if snapshot is not None:
+        code, slug = http_error_identity(snapshot, status, prefer)
+    else:
+        code, slug = undocumented_http_identity(status)
+    body = ErrorBody(
+        message=message,
+        code=code,
+        slug=slug,
+        status=status,
+        request_id=request_id,
+        suggested_fix=suggested_fix,
+        errors=errors or [],
+    )
+    return ErrorEnvelope(error=body)
 
 
 # The (code, slug) errcat's own errors carry per status, for the documentation's examples; a

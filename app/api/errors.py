@@ -35,9 +35,9 @@ from app.catalogue.errors import (
 )
 from app.catalogue.model import Snapshot
 from app.catalogue.problem import PROBLEM_MEDIA_TYPE, ProblemDetails, problem_of
-from app.catalogue.query import http_error_identity, undocumented_http_identity
 from app.error_envelope import ErrorBody as ErrorBody
 from app.error_envelope import ErrorEnvelope as ErrorEnvelope
+from app.error_envelope import error_envelope
 from app.requestid import REQUEST_ID_HEADER as REQUEST_ID_HEADER
 from app.requestid import request_id as request_id
 
@@ -152,23 +152,18 @@ def envelope_response(
     snapshot: Snapshot | None, scope: Scope, error: CatalogueError
 ) -> Response[ErrorEnvelope]:
     status = error.status
-    if snapshot is not None:
-        code, slug = http_error_identity(snapshot, status, error.prefer)
-    else:  # before the catalogue is loaded: the rule for statuses the page has no code for
-        code, slug = undocumented_http_identity(status)
     rid = request_id(scope)
-    body = ErrorBody(
-        message=error.message,
-        code=code,
-        slug=slug,
-        status=status,
-        request_id=rid,
-        suggested_fix=error.suggested_fix
-        or _DEFAULT_FIX.get(status, "Check the request and retry."),
-        errors=error.errors,
+    envelope = error_envelope(
+        snapshot,
+        status,
+        error.message,
+        rid,
+        error.suggested_fix or _DEFAULT_FIX.get(status, "Check the request and retry."),
+        error.errors,
+        error.prefer,
     )
     return Response(
-        ErrorEnvelope(error=body),
+        envelope,
         status_code=status,
         media_type=MediaType.JSON,
         headers={**error.headers, "X-Request-ID": rid, "Cache-Control": "no-store"},

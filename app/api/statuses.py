@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Annotated
 
 from litestar import Router, get
 from litestar.params import PathParameter
 
 from app.api.common import CACHEABLE, INTEGER_SCHEMA, error_responses, parse_int, per_snapshot
+from app.api.pages import status_phrase
 from app.api.schemas import StatusCount, StatusEntries, StatusList
 from app.catalogue.errors import StatusNotFound
 from app.catalogue.model import Snapshot
@@ -16,16 +16,10 @@ from app.catalogue.query import status_counts
 from app.live import LiveCatalogue
 
 
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
-
-
 def _status_list(snap: Snapshot) -> StatusList:
     items = tuple(
-        StatusCount(status=s, phrase=_phrase(s), entries=n) for s, n in status_counts(snap).items()
+        StatusCount(status=s, phrase=status_phrase(s), entries=n)
+        for s, n in status_counts(snap).items()
     )
     return StatusList(items=items, total=len(items))
 
@@ -59,6 +53,6 @@ def build_router(live: LiveCatalogue) -> Router:
         entries = tuple(e for e in live.snapshot.entries if e.status == number)
         if not entries:
             raise StatusNotFound(number)
-        return StatusEntries(status=number, phrase=_phrase(number), entries=entries)
+        return StatusEntries(status=number, phrase=status_phrase(number), entries=entries)
 
     return Router(path="/", route_handlers=[list_statuses, get_status], tags=["statuses"])
