@@ -5,6 +5,9 @@ stops every command with one line and exit code 2. Anything a user can cause (a 
 a page that is not the vendor's, an unreachable or unmigrated database, a closed output pipe)
 ends with one line on stderr and a documented exit code, never a traceback. Results go to
 stdout (``--json``: exactly the API's body); logs (Alembic's too) are JSON lines on stderr.
+
+(About 400 lines, on purpose: one click command each, most of each its help text; what the
+commands share is in app/cli_runtime.py.)
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from app.cli_runtime import (
     _snapshot,
     migrate,
 )
-from app.db import store
+from app.db import observation_store, store
 from app.error_envelope import error_envelope
 from app.observability import configure_logging
 from app.revisions import revision_changes
@@ -350,7 +353,7 @@ def propose_command(settings: Settings, min_count: int) -> None:
 
     async def work(engine: AsyncEngine) -> tuple[Snapshot, Any]:
         snap = await _snapshot(engine)
-        observed, _, _ = await store.list_observations(engine)
+        observed, _, _ = await observation_store.list_observations(engine)
         return snap, drift(snap, observed, min_count)
 
     snap, report = _run(settings, work)

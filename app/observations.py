@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.catalogue.decode import DecodeReport, decode
 from app.catalogue.model import Snapshot
-from app.db import store
+from app.db import observation_store
 
 log = logging.getLogger("errcat")
 
@@ -120,14 +120,14 @@ class ObservationFlusher:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    async def flush(self) -> store.FlushResult | None:
+    async def flush(self) -> observation_store.FlushResult | None:
         """Write what is buffered; on failure it goes back into the buffer and this raises."""
         async with self._lock:
             taken = self.buffer.take()
             if not taken:
                 return None
             try:
-                result = await store.add_observations(self.engine, taken, self.max_keys)
+                result = await observation_store.add_observations(self.engine, taken, self.max_keys)
             except BaseException:
                 self.buffer.restore(taken)
                 FLUSH_FAILURES.inc()

@@ -34,7 +34,7 @@ from app.api.errors import CatalogueError, ErrorEnvelope
 from app.catalogue.decode import MAX_INPUT_BYTES
 from app.catalogue.drift import DriftReport, Observation, drift
 from app.catalogue.jsondoc import decode_json
-from app.db import store
+from app.db import observation_store, store
 from app.live import LiveCatalogue
 from app.observations import (
     MAX_BATCH_ITEMS,
@@ -224,7 +224,7 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
     ) -> ObservationPage:
         async with store_access(live.timeout, live):
             items, total, overflow = await store.bounded(
-                store.list_observations(live.engine, limit, offset), live.timeout
+                observation_store.list_observations(live.engine, limit, offset), live.timeout
             )
         return ObservationPage(
             items=tuple(items), total=total, limit=limit, offset=offset, overflow=overflow
@@ -251,7 +251,9 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
         if kept is not None and now - kept[0] < settings.observations_flush_seconds:
             return kept[1]
         async with store_access(live.timeout, live):
-            items, _, _ = await store.bounded(store.list_observations(live.engine), live.timeout)
+            items, _, _ = await store.bounded(
+                observation_store.list_observations(live.engine), live.timeout
+            )
         # Off the event loop: 10,000 observed keys take about a second to compare.
         report = await asyncio.to_thread(drift, snap, items, min_count)
         if len(drift_reports) >= 16:

@@ -8,7 +8,9 @@ except the API reference, whose Swagger UI is served, like every other asset, by
 ``GET /codes/{code}`` and ``GET /services/{service}`` are the API's own routes: a browser (an
 ``Accept`` header that ranks ``text/html`` above ``application/json``) gets their page through
 a ``before_request`` hook (``code_page`` / ``service_page``), every other client the JSON
-handler, untouched. Both answers carry ``Vary: Accept``.
+handler, untouched. Both answers carry ``Vary: Accept`` (``VaryAccept``).
+
+(Somewhat over 400 lines: one page builder per page, each small; the templates hold the rest.)
 """
 
 from __future__ import annotations

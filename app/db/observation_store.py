@@ -1,0 +1,159 @@
+"""The database side of observations (app.observations, docs/observations.md): counts added by
+every replica's flushes, and read back for GET /observations and the drift."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any, TypedDict
+
+import msgspec
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.catalogue.drift import Observation
+from app.db.tables import ObservationOverflowRow, ObservationRow
+
+# Flushes from every replica are serialised, so the cap on distinct keys holds exactly.
+_OBSERVATIONS_LOCK_KEY = 0x4552424F  # "ERBO"
+_CHUNK = 500  # rows per statement: below SQLite's bound-parameter limit
+
+
+def observation_key_hash(code: int | None, slug: str | None, status: int | None, conf: str) -> str:
+    return hashlib.sha256(msgspec.json.encode([code, slug, status, conf])).hexdigest()
+
+
+class FlushResult(msgspec.Struct, frozen=True):
+    keys: int  # distinct keys written (new and existing)
+    new_keys: int
+    overflow: int  # observations not stored: their keys were new and the table was full
+
+
+class _ObservationValues(TypedDict):
+    """One observations row as written."""
+
+    key_hash: str
+    code: int | None
+    slug: str | None
+    status: int | None
+    confidence: str
+    count: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+async def add_observations(
+    engine: AsyncEngine,
+    counts: dict[tuple[int | None, str | None, int | None, str], tuple[int, datetime, datetime]],
+    max_keys: int,
+) -> FlushResult:
+    """Add ``counts`` ((code, slug, status, confidence) -> (count, first, last)) in one
+    transaction: counts add, first_seen/last_seen widen; keys beyond ``max_keys`` distinct ones
+    in the table are counted in the overflow row instead."""
+    rows: dict[str, _ObservationValues] = {}
+    for key, (count, first, last) in counts.items():
+        digest = observation_key_hash(*key)
+        rows[digest] = {
+            "key_hash": digest,
+            "code": key[0],
+            "slug": key[1],
+            "status": key[2],
+            "confidence": key[3],
+            "count": count,
+            "first_seen": first,
+            "last_seen": last,
+        }
+    table = ObservationRow.__table__
+    async with engine.connect() as conn:
+        await conn.execution_options(sqlite_immediate=True)
+        async with conn.begin():
+            postgres = conn.dialect.name == "postgresql"
+            if postgres:
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OBSERVATIONS_LOCK_KEY}
+                )
+            hashes = list(rows)
+            existing: set[str] = set()
+            for i in range(0, len(hashes), _CHUNK):
+                found = await conn.execute(
+                    select(table.c.key_hash).where(table.c.key_hash.in_(hashes[i : i + _CHUNK]))
+                )
+                existing.update(found.scalars())
+            stored = (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+            new = sorted(
+                (h for h in hashes if h not in existing),
+                key=lambda h: (-rows[h]["count"], h),  # the most frequent new keys first
+            )
+            room = max(0, max_keys - stored)
+            admitted, refused = new[:room], new[room:]
+            write = [rows[h] for h in hashes if h in existing] + [rows[h] for h in admitted]
+            insert_ = pg_insert if postgres else sqlite_insert
+            greatest, least = (func.greatest, func.least) if postgres else (func.max, func.min)
+            for i in range(0, len(write), _CHUNK):
+                stmt = insert_(ObservationRow)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[table.c.key_hash],
+                    set_={
+                        "count": table.c.count + stmt.excluded.count,
+                        "first_seen": least(table.c.first_seen, stmt.excluded.first_seen),
+                        "last_seen": greatest(table.c.last_seen, stmt.excluded.last_seen),
+                    },
+                )
+                await conn.execute(stmt, write[i : i + _CHUNK])
+            overflow = sum(rows[h]["count"] for h in refused)
+            if overflow:
+                first = min(rows[h]["first_seen"] for h in refused)
+                last = max(rows[h]["last_seen"] for h in refused)
+                spill = ObservationOverflowRow.__table__
+                stmt = insert_(ObservationOverflowRow).values(
+                    id=1, count=overflow, first_seen=first, last_seen=last
+                )
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[spill.c.id],
+                    set_={
+                        "count": spill.c.count + stmt.excluded.count,
+                        "first_seen": least(spill.c.first_seen, stmt.excluded.first_seen),
+                        "last_seen": greatest(spill.c.last_seen, stmt.excluded.last_seen),
+                    },
+                )
+                await conn.execute(stmt)
+    return FlushResult(keys=len(write), new_keys=len(admitted), overflow=overflow)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _observation(row: Any) -> Observation:  # a row of the observations table (see _version)
+    return Observation(
+        code=row.code,
+        slug=row.slug,
+        status=row.status,
+        confidence=row.confidence,
+        count=row.count,
+        first_seen=_utc(row.first_seen),
+        last_seen=_utc(row.last_seen),
+    )
+
+
+async def list_observations(
+    engine: AsyncEngine, limit: int | None = None, offset: int = 0
+) -> tuple[list[Observation], int, int]:
+    """(observations most frequent first, distinct keys in all, overflow count)."""
+    table = ObservationRow.__table__
+    query = select(table).order_by(
+        table.c.count.desc(), table.c.code, table.c.slug, table.c.status, table.c.key_hash
+    )
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    async with engine.connect() as conn, conn.begin():
+        items = [_observation(r) for r in await conn.execute(query)]
+        total = (await conn.execute(select(func.count()).select_from(table))).scalar_one()
+        overflow = (
+            await conn.execute(
+                select(ObservationOverflowRow.count).where(ObservationOverflowRow.id == 1)
+            )
+        ).scalar()
+    return items, total, overflow or 0
