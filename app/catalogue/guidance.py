@@ -11,6 +11,7 @@ per-entry advice beyond its statuses. Amendments to the catalogue will supply th
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -81,6 +82,7 @@ def guidance(action: str, retryable: bool | None = None) -> Guidance:
     return Guidance(action, RETRYABLE_BY_ACTION[action] if retryable is None else retryable)
 
 
+@functools.cache  # a handful of statuses, asked once per entry when a snapshot is built
 def status_guidance(status: int | None) -> Guidance | None:
     """The documented default for an HTTP status; None for no status or one outside 400-599."""
     if status is None:
