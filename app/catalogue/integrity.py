@@ -55,6 +55,10 @@ Rules (severity in brackets):
 - ``range.gap`` [info]: numbers between two declared ranges (taken in order of their start)
   that no declared range covers. Numbers below the first and above the last range are not gaps.
 
+Amendments (errcat's additions to the page, docs/amendments.md) have rules of their own,
+``amendment.*``, listed in the table below and checked in ``app.catalogue.integrity_amendments``;
+every rule above looks at the page alone.
+
 Findings are sorted by rule, then by their first code (or, for findings about ranges only, the
 first range's start), then by sections, so two reports of one catalogue are identical.
 """
@@ -136,6 +140,38 @@ RULES: tuple[Rule, ...] = (
         "A declared range holds entries, but none of the service it is declared for.",
     ),
     Rule("range.gap", "info", "Numbers between two declared ranges that no range covers."),
+    # Amendments (checked in app.catalogue.integrity_amendments; docs/amendments.md)
+    Rule(
+        "amendment.conflicts_with_page",
+        "error",
+        "An amended entry has a page entry's identity and another status.",
+    ),
+    Rule("amendment.duplicates_page", "warning", "An amended entry repeats a page entry."),
+    Rule(
+        "amendment.outside_declared_ranges",
+        "warning",
+        "An amended code lies in no declared range.",
+    ),
+    Rule(
+        "amendment.in_other_service_range",
+        "warning",
+        "An amended code lies only in ranges declared for other services.",
+    ),
+    Rule(
+        "amendment.unknown_service",
+        "error",
+        "An amendment names a service that is neither a page section nor an amended service.",
+    ),
+    Rule(
+        "amendment.note_without_entry",
+        "error",
+        "A note names an entry that neither the page nor the amendments document.",
+    ),
+    Rule(
+        "amendment.superseded_by_unknown",
+        "error",
+        "A note's superseded_by is a code that no entry documents.",
+    ),
 )
 
 SEVERITY_OF: dict[str, Severity] = {rule.id: rule.severity for rule in RULES}
@@ -209,8 +245,16 @@ class IntegrityReport(msgspec.Struct, frozen=True):
 
 
 def integrity_report(snapshot: Snapshot) -> IntegrityReport:
+    """The page's rules over the page alone, then the amendments' rules over the whole."""
+    from app.catalogue.integrity_amendments import AMENDMENT_CHECKS, page_only
+
+    page = page_only(snapshot)
     findings = sorted(
-        (finding for check in _CHECKS for finding in check(snapshot)), key=_finding_order
+        [
+            *(finding for check in _CHECKS for finding in check(page)),
+            *(finding for check in AMENDMENT_CHECKS for finding in check(snapshot)),
+        ],
+        key=_finding_order,
     )
     by_severity = {severity: 0 for severity in ("error", "warning", "info")}
     for finding in findings:

@@ -19,6 +19,15 @@ import msgspec
 from sqlalchemy import delete, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from app.catalogue.amendments import (
+    NO_AMENDMENTS,
+    AmendedEntry,
+    AmendedRange,
+    AmendedService,
+    AmendmentNote,
+    AmendmentsDoc,
+    Provenance,
+)
 from app.catalogue.model import (
     CatalogueDocument,
     CatalogueVersion,
@@ -29,6 +38,7 @@ from app.catalogue.model import (
     SectionDoc,
 )
 from app.db.tables import (
+    AmendmentRow,
     EntryRow,
     EnvelopeFieldRow,
     ErrorTypeRow,
@@ -187,11 +197,18 @@ async def _read_current(conn: AsyncConnection) -> tuple[CatalogueDocument, Catal
                 select(EnvelopeFieldRow.__table__).order_by(EnvelopeFieldRow.position)
             )
         ).all()
-        source = (
+        source, amendments_source = (
             await conn.execute(
-                select(RevisionRow.source).where(RevisionRow.revision == version.revision)
+                select(RevisionRow.source, RevisionRow.amendments_source).where(
+                    RevisionRow.revision == version.revision
+                )
             )
-        ).scalar_one()
+        ).one()
+        amendment_rows = (
+            await conn.execute(
+                select(AmendmentRow.__table__).order_by(AmendmentRow.kind, AmendmentRow.position)
+            )
+        ).all()
         rows_by_section: dict[int, list[CodeRow]] = {}
         for e in entries:
             rows_by_section.setdefault(e.section_id, []).append(
@@ -221,8 +238,114 @@ async def _read_current(conn: AsyncConnection) -> tuple[CatalogueDocument, Catal
                 ErrorTypeDoc(type=t.type, description=t.description, namespace=t.namespace)
                 for t in types
             ),
+            amendments=_amendments_from_rows(amendments_source, amendment_rows),
         )
         return doc, version
+
+
+def _provenance(row) -> Provenance:
+    return Provenance(
+        seen_in=row.provenance_seen_in, url=row.provenance_url, seen=row.provenance_seen
+    )
+
+
+def _amendments_from_rows(source: str | None, rows) -> AmendmentsDoc:
+    if source is None and not rows:
+        return NO_AMENDMENTS
+    of = {
+        kind: [r for r in rows if r.kind == kind] for kind in ("service", "range", "entry", "note")
+    }
+    return AmendmentsDoc(
+        source=source or "",
+        services=tuple(
+            AmendedService(namespace=r.namespace, name=r.service, provenance=_provenance(r))
+            for r in of["service"]
+        ),
+        ranges=tuple(
+            AmendedRange(
+                start=r.range_start, end=r.range_end, label=r.label, provenance=_provenance(r)
+            )
+            for r in of["range"]
+        ),
+        entries=tuple(
+            AmendedEntry(
+                code=r.code,
+                service=r.service,
+                name=r.name,
+                status=r.status,
+                description=r.description,
+                action=r.action,
+                provenance=_provenance(r),
+            )
+            for r in of["entry"]
+        ),
+        notes=tuple(
+            AmendmentNote(
+                code=r.code,
+                service=r.service,
+                name=r.name,
+                note=r.note,
+                superseded_by=r.superseded_by,
+                action=r.action,
+                provenance=_provenance(r),
+            )
+            for r in of["note"]
+        ),
+    )
+
+
+def _amendment_rows(doc: AmendmentsDoc) -> list[dict]:
+    """One row per item (docs/database.md): the columns its kind uses, the others NULL."""
+    blank = {c.name: None for c in AmendmentRow.__table__.columns if c.name != "id"}
+
+    def row(kind: str, position: int, provenance: Provenance, **values) -> dict:
+        return {
+            **blank,
+            "kind": kind,
+            "position": position,
+            "provenance_seen_in": provenance.seen_in,
+            "provenance_url": provenance.url,
+            "provenance_seen": provenance.seen,
+            **values,
+        }
+
+    rows = [
+        row("service", i, s.provenance, namespace=s.namespace, service=s.name)
+        for i, s in enumerate(doc.services)
+    ]
+    rows += [
+        row("range", i, r.provenance, range_start=r.start, range_end=r.end, label=r.label)
+        for i, r in enumerate(doc.ranges)
+    ]
+    rows += [
+        row(
+            "entry",
+            i,
+            e.provenance,
+            code=e.code,
+            service=e.service,
+            name=e.name,
+            status=e.status,
+            description=e.description,
+            action=e.action,
+        )
+        for i, e in enumerate(doc.entries)
+    ]
+    rows += [
+        row(
+            "note",
+            i,
+            n.provenance,
+            code=n.code,
+            service=n.service,
+            name=n.name,
+            note=n.note,
+            superseded_by=n.superseded_by,
+            action=n.action,
+        )
+        for i, n in enumerate(doc.notes)
+    ]
+    return rows
 
 
 async def revision_document(conn: AsyncConnection, revision: int) -> CatalogueDocument | None:
@@ -252,8 +375,11 @@ async def replace_catalogue(
     forced) is decided by ``app.seeding`` under the same lock.
     """
     digest = content_hash(doc)
-    for table in (EntryRow, SectionRow, RangeRow, ErrorTypeRow, EnvelopeFieldRow):
+    for table in (EntryRow, SectionRow, RangeRow, ErrorTypeRow, EnvelopeFieldRow, AmendmentRow):
         await conn.execute(delete(table))
+    amendment_rows = _amendment_rows(doc.amendments)
+    if amendment_rows:
+        await conn.execute(insert(AmendmentRow), amendment_rows)
     if doc.ranges:
         await conn.execute(
             insert(RangeRow),
@@ -328,6 +454,9 @@ async def replace_catalogue(
                 "source": doc.source,
                 "forced": forced,
                 "document": canonical_bytes(doc).decode(),
+                "amendments_source": None
+                if doc.amendments == NO_AMENDMENTS
+                else doc.amendments.source,
             },
         )
     ).scalar_one()
