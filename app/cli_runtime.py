@@ -72,10 +72,10 @@ async def seed(
     path: Path,
     *,
     force: bool = False,
-    amendments: Path = DEFAULT_AMENDMENTS_PATH,
+    amendments: Path | None = DEFAULT_AMENDMENTS_PATH,
 ) -> SeedOutcome:
     """Seed the page's transcription at ``path`` with the amendments beside it (a missing
-    amendments file: none)."""
+    amendments file, or None: none)."""
     doc = load_catalogue(path, amendments)
     return await _with_engine(settings, lambda engine: seed_catalogue(engine, doc, force=force))
 

@@ -99,10 +99,13 @@ def load_amendments(path: Path = DEFAULT_AMENDMENTS_PATH) -> AmendmentsDoc:
 
 
 def load_catalogue(
-    path: Path = DEFAULT_SEED_PATH, amendments: Path = DEFAULT_AMENDMENTS_PATH
+    path: Path = DEFAULT_SEED_PATH, amendments: Path | None = DEFAULT_AMENDMENTS_PATH
 ) -> CatalogueDocument:
-    """The whole catalogue to seed: the page's transcription with the amendments beside it."""
+    """The whole catalogue to seed: the page's transcription with the amendments beside it
+    (``amendments`` None: the page alone)."""
     doc = load_seed(path)
+    if amendments is None:
+        return doc
     return msgspec.structs.replace(doc, amendments=load_amendments(amendments))
 
 

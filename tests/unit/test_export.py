@@ -149,6 +149,10 @@ def test_csv_round_trips_to_the_snapshot_entries():
             e.slug,
             format_ranges(e.ranges),
             names[id(e)],
+            e.action,
+            "true" if e.retryable else "false",
+            e.origin,
+            "",
         ]
         for e in snap.entries
     ]
