@@ -39,9 +39,10 @@ class Observation(msgspec.Struct, frozen=True):
 
 
 class CatalogueView(msgspec.Struct, frozen=True):
-    """What the catalogue says about an entry, in short."""
+    """What the catalogue says about an entry, in short (``code`` None: an amendment known by
+    its slug only)."""
 
-    code: int
+    code: int | None
     slug: str
     status: int
     service: str
