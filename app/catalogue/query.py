@@ -484,7 +484,7 @@ def text_matcher(q: str) -> Callable[[Entry], bool]:
 
     def matches(e: Entry) -> bool:
         return (
-            e.code == number
+            (number is not None and e.code == number)  # a numberless entry has code None
             or needle in e.name.lower()
             or needle in e.description.lower()
             or needle in e.service.lower()
