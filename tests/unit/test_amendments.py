@@ -308,3 +308,12 @@ def test_a_propose_draft_is_an_amendments_file_once_reviewed():
     ]
     assert [s.name for s in doc.services] == ["Brand"]
     assert [n.code for n in doc.notes] == [1205]
+
+
+def test_the_decoder_finds_a_numberless_amendment_by_its_slug():
+    from app.catalogue.decode import decode
+
+    body = '{"error": {"message": "bad ids", "slug": "ToolRouterV2_InvalidConnectedAccountIds"}}'
+    report = decode(SNAP, body)
+    (match,) = report.matches
+    assert (match.code, match.origin, match.service) == (None, "amendment", "ToolRouterV2")
