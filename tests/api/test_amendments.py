@@ -113,7 +113,8 @@ def test_origin_filter(amended):
     both = amended.get("/codes", params={"origin": "amendment", "service": "ToolRouterV2"}).json()
     assert both["total"] == 7
     error = amended.get("/codes", params={"origin": "vendor"}).json()["error"]
-    assert error["status"] == 400 and "origin must be one of page, amendment" in error["message"]
+    assert (error["status"], error["message"]) == (400, "Invalid value for origin")
+    assert error["errors"] == ["origin: origin must be one of page, amendment, not 'vendor'"]
 
 
 @pytest.mark.parametrize(
