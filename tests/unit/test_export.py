@@ -340,7 +340,7 @@ def test_typescript_module_passes_tsc_strict_and_holds_every_entry(tmp_path):
         assert out["ERRORS"][names[id(e)]] == {
             "constant": names[id(e)],
             **{f: getattr(e, f) for f in ("code", "name", "status", "description")},
-            **{f: getattr(e, f) for f in ("service", "namespace", "slug")},
+            **{f: getattr(e, f) for f in ("service", "namespace", "slug", "origin")},
         }
 
 
