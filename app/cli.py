@@ -45,7 +45,13 @@ from app.error_envelope import error_envelope
 from app.observability import configure_logging
 from app.revisions import revision_changes
 from app.seeding import describe_plan, plan, seed_catalogue
-from app.seeds import DEFAULT_SEED_PATH, content_hash, load_seed, render
+from app.seeds import (
+    DEFAULT_AMENDMENTS_PATH,
+    DEFAULT_SEED_PATH,
+    content_hash,
+    load_catalogue,
+    render,
+)
 from app.settings import VARIABLES, Settings
 
 # --- The command line -------------------------------------------------------------------------
@@ -81,6 +87,13 @@ SEED_FILE = click.argument(
     default=DEFAULT_SEED_PATH,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
+AMENDMENTS_FILE = click.option(
+    "--amendments",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_AMENDMENTS_PATH,
+    show_default="seeds/amendments.json",
+    help="The amendments to the page (docs/amendments.md); a file that does not exist: none.",
+)
 
 
 @click.group(
@@ -115,19 +128,21 @@ def migrate_command(settings: Settings) -> None:
 
 @cli.command("seed", epilog=COMMAND_EPILOG)
 @SEED_FILE
+@AMENDMENTS_FILE
 @click.option(
     "--force",
     is_flag=True,
     help="Accept breaking changes: removed codes, reused numbers, changed statuses.",
 )
 @click.pass_obj
-def seed_command(settings: Settings, file: Path, force: bool) -> None:
-    """Load FILE (default seeds/catalogue.json) into DATABASE_URL in one transaction.
+def seed_command(settings: Settings, file: Path, amendments: Path, force: bool) -> None:
+    """Load FILE (default seeds/catalogue.json) and the amendments into DATABASE_URL in one
+    transaction.
 
     Idempotent: an unchanged file stores nothing. A file with breaking changes (a code removed, a
     number reused for another name, a status changed) is refused, exit 1, unless --force.
     """
-    doc = load_seed(file)
+    doc = load_catalogue(file, amendments)
     outcome = _run(settings, lambda engine: seed_catalogue(engine, doc, force=force))
     if outcome.diff is not None and outcome.changed:
         click.echo(render_diff(outcome.diff))
@@ -136,15 +151,17 @@ def seed_command(settings: Settings, file: Path, force: bool) -> None:
 
 @cli.command("plan", epilog=COMMAND_EPILOG)
 @SEED_FILE
+@AMENDMENTS_FILE
 @JSON_OPTION
 @click.pass_obj
-def plan_command(settings: Settings, file: Path, as_json: bool) -> None:
-    """Show what seeding FILE (default seeds/catalogue.json) would change; write nothing.
+def plan_command(settings: Settings, file: Path, amendments: Path, as_json: bool) -> None:
+    """Show what seeding FILE (default seeds/catalogue.json) and the amendments would change;
+    write nothing.
 
     Exit 1 when a change is breaking. --json prints the change set as GET /catalogue/changes
     does (null when DATABASE_URL holds no catalogue yet).
     """
-    doc = load_seed(file)
+    doc = load_catalogue(file, amendments)
     diff = _run(settings, lambda engine: plan(engine, doc))
     if as_json:
         _echo_json(diff)
@@ -254,6 +271,13 @@ def lookup_command(settings: Settings, code: int, namespace: str | None, as_json
     for e in found.entries:
         click.echo(f"{e.code}  {e.name}  {e.status}  {e.service} ({e.namespace})  {e.slug}")
         click.echo(f"    {e.description}")
+        if e.provenance is not None:
+            click.echo(f"    amendment: seen in {e.provenance.seen_in} ({e.provenance.seen})")
+        for n in e.notes:
+            click.echo(
+                f"    note: {n.note or ''}"
+                + (f" (see {n.superseded_by})" if n.superseded_by else "")
+            )
     ranges = ", ".join(f"{r.start}-{r.end} ({r.service})" for r in found.ranges)
     click.echo(f"ranges: {ranges or 'none'}")
 
@@ -323,7 +347,7 @@ def decode_command(settings: Settings, lines: bool, seed_file: Path | None) -> N
     from app.catalogue.decode import decode_stream
 
     if seed_file is not None:
-        doc = load_seed(seed_file)
+        doc = load_catalogue(seed_file)
         snap = build_snapshot(doc, CatalogueVersion(0, content_hash(doc), ""))
     else:
         snap = _run(settings, _snapshot)

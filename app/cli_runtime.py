@@ -29,7 +29,7 @@ from app.catalogue.query import build_snapshot
 from app.db import store
 from app.observability import JsonFormatter
 from app.seeding import BreakingChangeError, SeedOutcome, seed_catalogue
-from app.seeds import SeedError, load_seed
+from app.seeds import DEFAULT_AMENDMENTS_PATH, SeedError, load_catalogue
 from app.settings import Settings, SettingsError
 from app.startup import StartupError
 
@@ -67,8 +67,16 @@ async def _with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitab
         await engine.dispose()
 
 
-async def seed(settings: Settings, path: Path, *, force: bool = False) -> SeedOutcome:
-    doc = load_seed(path)
+async def seed(
+    settings: Settings,
+    path: Path,
+    *,
+    force: bool = False,
+    amendments: Path | None = DEFAULT_AMENDMENTS_PATH,
+) -> SeedOutcome:
+    """Seed the page's transcription at ``path`` with the amendments beside it (a missing
+    amendments file, or None: none)."""
+    doc = load_catalogue(path, amendments)
     return await _with_engine(settings, lambda engine: seed_catalogue(engine, doc, force=force))
 
 

@@ -1,4 +1,5 @@
-"""Read, check and write the seed file (``seeds/catalogue.json``), the catalogue's source of truth.
+"""Read, check and write the seed files: the page's transcription (``seeds/catalogue.json``) and
+errcat's amendments to it (``seeds/amendments.json``, docs/amendments.md).
 
 The file is JSON with one table row per line, so a change to one code is a one-line diff.
 Decoding goes through msgspec into the frozen document Structs (unknown fields, missing fields
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import msgspec
 
+from app.catalogue.amendments import NO_AMENDMENTS, AmendmentsDoc, amendment_problems
 from app.catalogue.model import CatalogueDocument
 
 DEFAULT_SEED_PATH = Path(__file__).resolve().parent.parent / "seeds" / "catalogue.json"
+DEFAULT_AMENDMENTS_PATH = DEFAULT_SEED_PATH.with_name("amendments.json")
 
 
 class SeedError(ValueError):
@@ -71,8 +74,48 @@ def load_seed(path: Path = DEFAULT_SEED_PATH) -> CatalogueDocument:
     return decode_document(raw, origin=str(path))
 
 
+def decode_amendments(raw: bytes, *, origin: str = "amendments file") -> AmendmentsDoc:
+    try:
+        doc = msgspec.json.decode(raw, type=AmendmentsDoc)
+    except msgspec.ValidationError as exc:
+        raise SeedError(f"{origin}: {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise SeedError(f"{origin} is not valid JSON: {exc}") from exc
+    problems = amendment_problems(doc)
+    if problems:
+        raise SeedError(f"{origin}: " + "; ".join(problems))
+    return NO_AMENDMENTS if doc == NO_AMENDMENTS else doc
+
+
+def load_amendments(path: Path = DEFAULT_AMENDMENTS_PATH) -> AmendmentsDoc:
+    """The amendments file; a file that does not exist means no amendments."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return NO_AMENDMENTS
+    except OSError as exc:
+        raise SeedError(f"cannot read {path}: {exc.strerror}") from exc
+    return decode_amendments(raw, origin=str(path))
+
+
+def load_catalogue(
+    path: Path = DEFAULT_SEED_PATH, amendments: Path | None = DEFAULT_AMENDMENTS_PATH
+) -> CatalogueDocument:
+    """The whole catalogue to seed: the page's transcription with the amendments beside it
+    (``amendments`` None: the page alone)."""
+    doc = load_seed(path)
+    if amendments is None:
+        return doc
+    return msgspec.structs.replace(doc, amendments=load_amendments(amendments))
+
+
 def canonical_bytes(doc: CatalogueDocument) -> bytes:
-    """The document's canonical encoding: what the content hash and the revision store hold."""
+    """The document's canonical encoding: what the content hash and the revision store hold.
+
+    No amendments encode as nothing at all (the field is omitted), as before they existed.
+    """
+    if doc.amendments is not NO_AMENDMENTS and doc.amendments == NO_AMENDMENTS:
+        doc = msgspec.structs.replace(doc, amendments=NO_AMENDMENTS)
     return msgspec.json.encode(doc)
 
 
@@ -81,7 +124,7 @@ def content_hash(doc: CatalogueDocument) -> str:
 
 
 def render(doc: CatalogueDocument) -> str:
-    """The seed file's text: indented objects, each table row on one line."""
+    """The seed file's text (the page's part only): indented objects, each row on one line."""
     enc = msgspec.json.encode
 
     def rows(items: tuple[object, ...], indent: str) -> str:
@@ -103,5 +146,25 @@ def render(doc: CatalogueDocument) -> str:
         f'  "ranges": {rows(doc.ranges, " " * 4)},\n'
         '  "sections": [\n' + ",\n".join(sections) + "\n  ],\n"
         f'  "error_types": {rows(doc.error_types, " " * 4)}\n'
+        "}\n"
+    )
+
+
+def render_amendments(doc: AmendmentsDoc) -> str:
+    """The amendments file's text: one item per line, as seeds/amendments.json is written."""
+    enc = msgspec.json.encode
+
+    def items(values: tuple[msgspec.Struct, ...]) -> str:
+        if not values:
+            return "[]"
+        return "[\n" + ",\n".join("    " + enc(v).decode() for v in values) + "\n  ]"
+
+    return (
+        "{\n"
+        f'  "source": {enc(doc.source).decode()},\n'
+        f'  "services": {items(doc.services)},\n'
+        f'  "ranges": {items(doc.ranges)},\n'
+        f'  "entries": {items(doc.entries)},\n'
+        f'  "notes": {items(doc.notes)}\n'
         "}\n"
     )

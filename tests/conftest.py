@@ -73,9 +73,15 @@ class Database:
     def settings(self, **overrides) -> Settings:
         return Settings(**{"database_url": self.url, "reload_interval": 0, **overrides})
 
-    def migrate_and_seed(self, seed_file: Path = DEFAULT_SEED_PATH) -> None:
+    def migrate_and_seed(
+        self, seed_file: Path = DEFAULT_SEED_PATH, amendments: Path | None = None
+    ) -> None:
+        """Migrate, then seed the page's transcription; with ``amendments`` (a file) also the
+        amendments. The shared fixtures serve the page alone, so tests about the page keep
+        their premises (1810 is undocumented on the page); tests/api/test_amendments.py
+        seeds seeds/amendments.json."""
         migrate(self.settings())
-        asyncio.run(seed(self.settings(), seed_file))
+        asyncio.run(seed(self.settings(), seed_file, amendments=amendments))
 
     def close(self) -> None:
         if self._drop:

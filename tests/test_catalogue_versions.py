@@ -8,7 +8,7 @@ from litestar.testing import TestClient
 
 from app.cli import main as cli
 from app.main import create_app
-from app.seeds import load_seed, render
+from app.seeds import DEFAULT_AMENDMENTS_PATH, load_seed, render
 
 
 def edited(doc, section_name, change_row=None, drop_code=None, add_row=None):
@@ -29,7 +29,8 @@ def edited(doc, section_name, change_row=None, drop_code=None, add_row=None):
 
 @pytest.fixture
 def db(fresh_db, monkeypatch):
-    fresh_db.migrate_and_seed()
+    # page and amendments, as `errcat seed` loads them by default (the CLI runs below use it)
+    fresh_db.migrate_and_seed(amendments=DEFAULT_AMENDMENTS_PATH)
     monkeypatch.setenv("DATABASE_URL", fresh_db.url)
     return fresh_db
 
@@ -114,7 +115,7 @@ def test_allowed_change_is_seeded_and_visible_through_the_api(db, tmp_path):
         info = client.get("/catalogue").json()
         assert info["version"]["revision"] == 2
         assert info["counts"] == {
-            "ranges": 40, "sections": 43, "entries": 202, "error_types": 10, "envelope_fields": 6,
+            "ranges": 40, "sections": 45, "entries": 215, "error_types": 10, "envelope_fields": 6,
         }  # fmt: skip
         assert [v["revision"] for v in client.get("/catalogue/revisions").json()["items"]] == [1, 2]
         diff = client.get("/catalogue/changes?from=1").json()
@@ -143,13 +144,16 @@ def test_a_failed_seed_leaves_the_old_revision_served(db, tmp_path, capsys):
 def test_integrity_report_on_the_seeded_page(db, capsys):
     assert cli(["report"]) == 1  # the page contradicts itself: error-level findings
     out = capsys.readouterr().out
-    assert "37 findings: 14 error, 19 warning, 4 info" in out
+    # the page's 37 findings, and 7 about the amendments (2113 in CLI's range, 4300-4340 in none)
+    assert "44 findings: 14 error, 26 warning, 4 info" in out
     with TestClient(app=create_app(db.settings())) as client:
         report = client.get("/catalogue/report").json()
-    assert report["ok"] is False and report["total"] == 37
+    assert report["ok"] is False and report["total"] == 44
     pairs = {(f["rule"], tuple(f["codes"])) for f in report["findings"]}
     assert ("code.duplicate_in_section", (10503,)) in pairs
     assert ("code.duplicate_across_sections", (1800, 1801, 1802, 1803, 1804)) in pairs
     assert ("entry.in_other_service_range", (1141, 1142, 1143, 1144, 1145, 1146)) in pairs
+    assert ("amendment.in_other_service_range", (2113,)) in pairs
+    assert ("amendment.outside_declared_ranges", (4302,)) in pairs
     assert cli(["report", "--json"]) == 1
-    assert msgspec.json.decode(capsys.readouterr().out)["total"] == 37
+    assert msgspec.json.decode(capsys.readouterr().out)["total"] == 44

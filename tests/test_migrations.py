@@ -309,4 +309,28 @@ def test_postgresql_sequences_follow_their_tables(postgres_db):
         "revisions_revision_seq",
         "error_types_id_seq",
         "envelope_fields_id_seq",
+        "amendments_id_seq",
     }
+
+
+def test_a_catalogue_seeded_before_0004_is_served_unchanged_after_it(fresh_db):
+    """Upgrading to 0004 (amendments) keeps every row, and the revision's content hash still
+    matches what the tables give back (a document without amendments encodes as before)."""
+    from app.seeds import load_seed
+
+    fresh_db.migrate_and_seed()
+    cfg = alembic_config(fresh_db.url)
+    command.downgrade(cfg, "0003")
+    tables = _inspect(fresh_db.url, lambda c: set(inspect(c).get_table_names()))
+    assert "amendments" not in tables
+    command.upgrade(cfg, "head")
+    doc, version = asyncio.run(_read(fresh_db.url))
+    assert doc == load_seed() and version.revision == 1
+
+
+async def _read(url):
+    engine = make_engine(url)
+    try:
+        return await read_catalogue(engine)
+    finally:
+        await engine.dispose()

@@ -81,7 +81,7 @@ def test_sigterm_writes_every_acknowledged_observation(tmp_path):
         [
             (2401, "Tool_ToolNotFound", 404, "exact", 15),
             (None, None, 502, "none", 5),
-            (4302, None, 400, "none", 5),
+            (4302, None, 400, "code", 5),  # 4302 is an amendment, served by default
         ],
         key=repr,
     )

@@ -97,14 +97,40 @@ def test_every_json_block_is_json(page):
         json.loads(block)
 
 
-def test_the_readme_s_report_example_is_what_the_api_answers(client):
+@pytest.fixture(scope="module")
+def served(empty_db):
+    """What `errcat serve` serves by default: the page and seeds/amendments.json."""
+    from litestar.testing import TestClient
+
+    from app.main import create_app
+    from app.seeds import DEFAULT_AMENDMENTS_PATH
+
+    empty_db.migrate_and_seed(amendments=DEFAULT_AMENDMENTS_PATH)
+    with TestClient(app=create_app(empty_db.settings())) as client:
+        yield client
+
+
+def test_the_readme_s_report_example_is_what_the_api_answers(served):
     text = README.read_text()
-    assert "jq '{ok, total, counts, findings: .findings[1:2]}'" in text
+    assert "jq '{ok, total, counts, findings: .findings[8:9]}'" in text
     (shown,) = [json.loads(b) for b in _json_blocks(README) if '"findings"' in b]
-    report = client.get("/catalogue/report").json()
+    report = served.get("/catalogue/report").json()
     assert shown == {
         "ok": report["ok"],
         "total": report["total"],
         "counts": report["counts"],
-        "findings": report["findings"][1:2],
+        "findings": report["findings"][8:9],
     }
+    assert f"{report['total']} findings: 14 error, 26 warning, 4 info" in text
+
+
+def test_the_readme_s_amendment_examples_are_what_the_api_answers(served):
+    section = README.read_text().split("## Three sources of truth", 1)[1].split("\n## ", 1)[0]
+    blocks = [json.loads(b) for b in _json_blocks(README) if '"origin"' in b]
+    (code_1810, note_1803) = blocks[:2]
+    assert code_1810 == served.get("/codes/1810").json()["entries"][0]
+    entry = next(
+        e for e in served.get("/codes/1803").json()["entries"] if e["service"] == "ActionExecute"
+    )
+    assert note_1803 == {"slug": entry["slug"], "origin": entry["origin"], "notes": entry["notes"]}
+    assert "?origin=amendment" in section and "errcat propose" in section

@@ -30,7 +30,7 @@ def test_seeding_twice_changes_nothing(fresh_db):
     fresh_db.migrate_and_seed()
     (doc, version), revisions = current(fresh_db)
     assert doc == load_seed()
-    again = asyncio.run(seed(fresh_db.settings(), DEFAULT_SEED_PATH))
+    again = asyncio.run(seed(fresh_db.settings(), DEFAULT_SEED_PATH, amendments=None))
     assert not again.changed and again.version == version
     assert current(fresh_db)[1] == revisions == [version]
 

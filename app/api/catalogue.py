@@ -23,8 +23,8 @@ def _info(snap: Snapshot) -> CatalogueInfo:
         version=snap.version,
         source=doc.source,
         counts=CatalogueCounts(
-            ranges=len(doc.ranges),
-            sections=len(doc.sections),
+            ranges=len(snap.ranges),
+            sections=len(snap.sections),
             entries=len(snap.entries),
             error_types=len(doc.error_types),
             envelope_fields=len(doc.envelope),

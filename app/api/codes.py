@@ -188,6 +188,14 @@ def build_router(live: LiveCatalogue) -> Router:
                 schema_extra={"enum": ["true", "false", "1", "0", ""]},
             ),
         ] = None,
+        origin: Annotated[
+            str | None,
+            QueryParameter(
+                description="page or amendment: which source documents the entry "
+                "(docs/amendments.md)",
+                schema_extra={"enum": ["page", "amendment", ""]},
+            ),
+        ] = None,
         code: Annotated[
             list[str] | None,
             QueryParameter(
@@ -212,6 +220,7 @@ def build_router(live: LiveCatalogue) -> Router:
             "q": q,
             "action": action,
             "retryable": retryable,
+            "origin": origin,
         }
         found = filter_entries(
             live.snapshot,

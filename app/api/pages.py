@@ -190,7 +190,7 @@ def status_phrase(status: int) -> str:
 
 def example_envelope(entry: Entry) -> str:
     """The error envelope the platform sends for ``entry``, as JSON (the request id is made up)."""
-    body = {
+    body: dict[str, dict[str, Any]] = {
         "error": {
             "message": entry.description,
             "code": entry.code,

@@ -71,11 +71,15 @@ class ChangeRule(NamedTuple):
 
 
 def _entry_facts(entry: DiffEntry | EntryChange) -> Facts:
+    amended = entry.origin == "amendment"
     return {
         "namespace": entry.namespace,
         "service": entry.service,
         "code": entry.code,
         "name": entry.name,
+        # "ActionExecute amended code 1810", "ToolRouterV2 amended code (no number)"
+        "what": ("amended code " if amended else "code ")
+        + ("(no number)" if entry.code is None else str(entry.code)),
     }
 
 
@@ -98,10 +102,10 @@ def _envelope_contract(change: EnvelopeFieldChange) -> str:
 CHANGE_RULES: tuple[ChangeRule, ...] = (
     ChangeRule(
         "code_removed",
-        "entries only in the old document (not part of a reuse)",
+        "entries only in the old document (not part of a reuse), the page's or amendments'",
         True,
         lambda p: (_entry_facts(e) for e in p.removed),
-        "{service} code {code} ({name}) would be removed; clients that handle it would no "
+        "{service} {what} ({name}) would be removed; clients that handle it would no "
         "longer find it in the catalogue.",
     ),
     ChangeRule(
@@ -114,7 +118,7 @@ CHANGE_RULES: tuple[ChangeRule, ...] = (
     ),
     ChangeRule(
         "status_changed",
-        "an entry's HTTP status",
+        "an entry's HTTP status (the page's or an amendment's)",
         True,
         lambda p: (
             {**_entry_facts(c), "old": f.old, "new": f.new}
@@ -122,7 +126,7 @@ CHANGE_RULES: tuple[ChangeRule, ...] = (
             for f in c.changes
             if f.field == "status"
         ),
-        "{service} code {code} ({name}) would change its HTTP status from {old} to {new}; "
+        "{service} {what} ({name}) would change its HTTP status from {old} to {new}; "
         "clients that act on the status would behave differently.",
     ),
     ChangeRule(
@@ -168,6 +172,18 @@ CHANGE_RULES: tuple[ChangeRule, ...] = (
     ChangeRule("envelope_field_optional", "optional envelope fields added; examples", False),
     ChangeRule("ranges_changed", "declared ranges, section headings, heading ranges", False),
     ChangeRule("source_changed", "the document's source line", False),
+    ChangeRule(
+        "origin_changed",
+        "an entry moving between the amendments and the page (same identity)",
+        False,
+    ),
+    ChangeRule("code_numbered", "an amendment known by its slug only gaining its number", False),
+    ChangeRule("guidance_changed", "an amendment's action (guidance override)", False),
+    ChangeRule(
+        "amendment_notes_changed",
+        "amendments' notes, services, ranges, provenance and source line",
+        False,
+    ),
 )
 # The order in which breaking changes are listed: what happened to codes first.
 BREAKING_KINDS: tuple[str, ...] = tuple(r.kind for r in CHANGE_RULES if r.breaking)

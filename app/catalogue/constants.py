@@ -16,6 +16,11 @@ get one name (the same row printed twice, or two spellings that meet in UPPER_SN
 entry sharing it gets ``_<code>`` appended, and where even that repeats, ``_2``, ``_3`` ... in
 the page's order; a name that would start with a digit starts with ``ERR_``; the module's own
 names (``ERRORS`` ...) are never taken by a constant.
+
+Amendments (docs/amendments.md) are entries like the page's, with ``origin`` "amendment". An
+amendment known by its slug only (``code`` null) gets no constant: a constant is a number, and
+it has none yet; it is left out of every part of these modules (the JSON and CSV exports and
+``GET /codes?slug=`` list it).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ RESERVED = frozenset(
         "ErrorConstant",
     }
 )
-_FIELDS = ("code", "name", "status", "description", "service", "namespace", "slug")
+_FIELDS = ("code", "name", "status", "description", "service", "namespace", "slug", "origin")
 
 
 def upper_snake(text: str) -> str:
@@ -60,8 +65,9 @@ def base_name(entry: Entry) -> str:
 
 
 def page_order(snap: Snapshot) -> list[Entry]:
-    """Every entry in the page's order: sections as printed, rows as printed."""
-    return [e for section in snap.sections for e in section.entries]
+    """Every entry with a number in the page's order: sections as printed, rows as printed,
+    then each section's amendments."""
+    return [e for section in snap.sections for e in section.entries if e.code is not None]
 
 
 def constant_names(snap: Snapshot) -> dict[int, str]:
@@ -96,9 +102,11 @@ def _header_lines(snap: Snapshot, language: str) -> list[str]:
         "",
         "One constant per catalogue entry, its value the code: <SERVICE>_<NAME> in UPPER_SNAKE",
         "(section name as printed, then entry name; Thermos's own codes start with THERMOS_).",
+        "An amendment known by its slug only has no number, so no constant.",
         "A number the page lists twice has one constant per entry. Where a name would repeat,",
         "each entry sharing it gets _<code> appended (then _2, _3 ... in the page's order).",
         "ERRORS: constant name -> details; BY_CODE: number -> entries; BY_SLUG: slug -> entries.",
+        "origin: page (the vendor's page) or amendment (errcat's amendments, with provenance).",
     ]
 
 
@@ -108,7 +116,8 @@ def _comment(text: str) -> str:
 
 
 def _summary(entry: Entry) -> str:
-    return f"{entry.status} {entry.slug}: {entry.description}"
+    origin = " (amendment)" if entry.origin == "amendment" else ""
+    return f"{entry.status} {entry.slug}{origin}: {entry.description}"
 
 
 # --- Python ----------------------------------------------------------------------------------
@@ -154,11 +163,13 @@ def render_python(snap: Snapshot) -> str:
         "    service: str",
         "    namespace: str",
         "    slug: str",
+        "    origin: str",
     ]
     for section in snap.sections:
         out += ["", "", f"# --- {_comment(section.heading)} ({section.namespace})"]
         for e in section.entries:
-            out += [f"{names[id(e)]}: Final = {e.code}", py_str(_summary(e))]
+            if e.code is not None:  # an amendment known by its slug only has no number
+                out += [f"{names[id(e)]}: Final = {e.code}", py_str(_summary(e))]
     out += ["", "", "ERRORS: Final[dict[str, ErrorCode]] = {"]
     for e in page_order(snap):
         out.append(f"    {py_str(names[id(e)])}: ErrorCode(")
@@ -184,7 +195,8 @@ def _grouped(snap: Snapshot, field: str) -> dict[object, list[Entry]]:
     """Entries by code or slug, in the listings' order (by code, then service)."""
     groups: dict[object, list[Entry]] = {}
     for e in snap.entries:
-        groups.setdefault(getattr(e, field), []).append(e)
+        if e.code is not None:
+            groups.setdefault(getattr(e, field), []).append(e)
     return groups
 
 
@@ -196,7 +208,9 @@ def ts_str(text: str) -> str:
     return json.dumps(text)
 
 
-def _ts_key(code: int) -> str:
+def _ts_key(code: int | None) -> str:
+    # Only numbered entries are grouped by code (_grouped), so ``code`` is never None here.
+    assert code is not None
     return str(code) if code >= 0 else f"[{code}]"
 
 
@@ -220,11 +234,14 @@ def render_typescript(snap: Snapshot) -> str:
         "  readonly service: string;",
         "  readonly namespace: string;",
         "  readonly slug: string;",
+        "  readonly origin: string;",
         "}",
     ]
     for section in snap.sections:
         out += ["", f"// --- {_comment(section.heading)} ({section.namespace})"]
         for e in section.entries:
+            if e.code is None:  # an amendment known by its slug only has no number
+                continue
             out += [
                 f"/** {_comment(_summary(e))} */",
                 f"export const {names[id(e)]} = {e.code};",

@@ -31,12 +31,17 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from app.catalogue.amendments import AmendedEntry, AmendmentsDoc, Provenance
 from app.catalogue.breaking import BreakingChange as BreakingChange
 from app.catalogue.breaking import Parts, breaking_changes, names
 from app.catalogue.diff_model import (
-    CatalogueDiff as CatalogueDiff,
-)
-from app.catalogue.diff_model import (
+    AmendedRangeChange,
+    AmendedRangeItem,
+    AmendedRangesDiff,
+    AmendedServiceChange,
+    AmendedServiceItem,
+    AmendedServicesDiff,
+    AmendmentsDiff,
     DiffEntry,
     DiffSummary,
     EntryChange,
@@ -45,12 +50,18 @@ from app.catalogue.diff_model import (
     ErrorTypeChange,
     ErrorTypesDiff,
     FieldChange,
+    NoteChange,
+    NoteItem,
+    NotesDiff,
     RangeChange,
     RangesDiff,
     ReusedCode,
     SectionChange,
     SectionHeading,
     SectionsDiff,
+)
+from app.catalogue.diff_model import (
+    CatalogueDiff as CatalogueDiff,
 )
 from app.catalogue.model import (
     CatalogueDocument,
@@ -60,6 +71,7 @@ from app.catalogue.model import (
     ErrorTypeDoc,
     SectionDoc,
 )
+from app.catalogue.query import amendment_namespace
 
 
 def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> CatalogueDiff:
@@ -69,6 +81,7 @@ def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> Catalogue
     error_types = _diff_error_types(old.error_types, new.error_types)
     envelope = _diff_envelope(old.envelope, new.envelope)
     source = FieldChange("source", old.source, new.source) if old.source != new.source else None
+    amendments = _diff_amendments(old.amendments, new.amendments)
     breaking = breaking_changes(Parts(removed, changed, reused, error_types, envelope))
     part_sizes = {
         name: len(part.added) + len(part.removed) + len(part.changed)
@@ -77,8 +90,13 @@ def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> Catalogue
             ("sections", sections),
             ("error_types", error_types),
             ("envelope_fields", envelope),
+            ("amendments", amendments.services),
         )
     }
+    part_sizes["amendments"] += sum(
+        len(part.added) + len(part.removed) + len(part.changed)
+        for part in (amendments.ranges, amendments.notes)
+    ) + (amendments.source is not None)
     summary = DiffSummary(
         added=len(added),
         removed=len(removed),
@@ -98,6 +116,7 @@ def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> Catalogue
         error_types=error_types,
         envelope=envelope,
         source=source,
+        amendments=amendments,
         breaking=breaking,
         summary=summary,
         is_breaking=bool(breaking),
@@ -107,16 +126,41 @@ def diff_catalogues(old: CatalogueDocument, new: CatalogueDocument) -> Catalogue
 
 # --- entries ---------------------------------------------------------------------------------
 
-EntryIdentity = tuple[str, str, int, str]  # namespace, section name, code, name
+EntryIdentity = tuple[str, str, int | None, str]  # namespace, section name, code, name
+ENTRY_FIELDS = ("status", "description", "origin", "action", "provenance")
 
 
 def _entries_of(doc: CatalogueDocument) -> dict[EntryIdentity, DiffEntry]:
-    # The seed check makes (code, name) unique within a section, so identities are unique.
-    return {
+    """The page's entries, then the amendments' (origin "amendment"). The seed checks make
+    identities unique within each source; an amendment repeating a page entry (an integrity
+    finding) is left out here: the page's entry stands for both."""
+    found: dict[EntryIdentity, DiffEntry] = {
         (section.namespace, section.name, row.code, row.name): _diff_entry(section, row)
         for section in doc.sections
         for row in section.rows
     }
+    for a in doc.amendments.entries:
+        namespace = amendment_namespace(doc, a.service)
+        found.setdefault((namespace, a.service, a.code, a.name), _amended_entry(namespace, a))
+    return found
+
+
+def provenance_text(p: Provenance) -> str:
+    return f"{p.seen_in} ({p.url + ', ' if p.url else ''}seen {p.seen})"
+
+
+def _amended_entry(namespace: str, a: AmendedEntry) -> DiffEntry:
+    return DiffEntry(
+        namespace=namespace,
+        service=a.service,
+        code=a.code,
+        name=a.name,
+        status=a.status,
+        description=a.description,
+        origin="amendment",
+        action=a.action,
+        provenance=provenance_text(a.provenance),
+    )
 
 
 def _diff_entry(section: SectionDoc, row: CodeRow) -> DiffEntry:
@@ -125,8 +169,8 @@ def _diff_entry(section: SectionDoc, row: CodeRow) -> DiffEntry:
     )
 
 
-def _entry_order(entry: DiffEntry | EntryChange) -> tuple[str, int, str, str]:
-    return (entry.namespace, entry.code, entry.service, entry.name)
+def _entry_order(entry: DiffEntry | EntryChange) -> tuple[str, bool, int, str, str]:
+    return (entry.namespace, entry.code is None, entry.code or 0, entry.service, entry.name)
 
 
 def _diff_entries(
@@ -138,18 +182,36 @@ def _diff_entries(
     changed = []
     for identity in old.keys() & new.keys():
         before, after = old[identity], new[identity]
-        changes = _field_changes(before, after, ("status", "description"))
+        changes = _field_changes(before, after, ENTRY_FIELDS)
         if changes:
             changed.append(EntryChange(**msgspec.structs.asdict(after), changes=changes))
+    # An entry known by its slug only that gains its number is the same entry, changed.
+    numbered = {(i[0], i[1], i[3]): i for i in new.keys() - old.keys() if i[2] is not None}
+    for identity in [i for i in old.keys() - new.keys() if i[2] is None]:
+        match = numbered.pop((identity[0], identity[1], identity[3]), None)
+        if match is None:
+            continue
+        before, after = old.pop(identity), new.pop(match)
+        changes = (FieldChange("code", None, after.code),)
+        changes += _field_changes(before, after, ENTRY_FIELDS)
+        changed.append(EntryChange(**msgspec.structs.asdict(after), changes=changes))
 
     # Group what is on one side only by number within a section: a number that lost names and
     # gained names is a reuse; what is left is plainly removed or added.
     gone_by_number: dict[tuple[str, str, int], list[DiffEntry]] = defaultdict(list)
     new_by_number: dict[tuple[str, str, int], list[DiffEntry]] = defaultdict(list)
+    removed = []
+    added = []
     for identity in old.keys() - new.keys():
-        gone_by_number[identity[:3]].append(old[identity])
+        if identity[2] is None:  # no number, so nothing to reuse
+            removed.append(old[identity])
+        else:
+            gone_by_number[identity[:3]].append(old[identity])  # type: ignore[index]
     for identity in new.keys() - old.keys():
-        new_by_number[identity[:3]].append(new[identity])
+        if identity[2] is None:
+            added.append(new[identity])
+        else:
+            new_by_number[identity[:3]].append(new[identity])  # type: ignore[index]
     reused = []
     for number in gone_by_number.keys() & new_by_number.keys():
         namespace, service, code = number
@@ -162,8 +224,8 @@ def _diff_entries(
                 after=tuple(sorted(new_by_number.pop(number), key=_entry_order)),
             )
         )
-    removed = [e for entries in gone_by_number.values() for e in entries]
-    added = [e for entries in new_by_number.values() for e in entries]
+    removed += [e for entries in gone_by_number.values() for e in entries]
+    added += [e for entries in new_by_number.values() for e in entries]
     return (
         tuple(sorted(added, key=_entry_order)),
         tuple(sorted(removed, key=_entry_order)),
@@ -323,13 +385,82 @@ def _diff_envelope(
     )
 
 
+def _diff_amendments(old: AmendmentsDoc, new: AmendmentsDoc) -> AmendmentsDiff:
+    def services(doc: AmendmentsDoc) -> list[AmendedServiceItem]:
+        return [
+            AmendedServiceItem(s.namespace, s.name, provenance_text(s.provenance))
+            for s in doc.services
+        ]
+
+    def ranges(doc: AmendmentsDoc) -> list[AmendedRangeItem]:
+        return [
+            AmendedRangeItem(r.start, r.end, r.label, provenance_text(r.provenance))
+            for r in doc.ranges
+        ]
+
+    def notes(doc: AmendmentsDoc) -> list[NoteItem]:
+        return [
+            NoteItem(
+                n.service,
+                n.code,
+                n.name,
+                n.note,
+                n.superseded_by,
+                n.action,
+                provenance_text(n.provenance),
+            )
+            for n in doc.notes
+        ]
+
+    return AmendmentsDiff(
+        services=_diff_part(
+            AmendedServicesDiff,
+            services(old),
+            services(new),
+            key=lambda s: (s.namespace, s.name),
+            fields=("provenance",),
+            change=lambda s, c: AmendedServiceChange(namespace=s.namespace, name=s.name, changes=c),
+            order=lambda s: (s.namespace, s.name),
+        ),
+        ranges=_diff_part(
+            AmendedRangesDiff,
+            ranges(old),
+            ranges(new),
+            key=lambda r: r.label,
+            fields=("start", "end", "provenance"),
+            change=lambda r, c: AmendedRangeChange(label=r.label, changes=c),
+            order=lambda r: (r.start, r.end, r.label),
+            change_order=lambda c: c.label,
+        ),
+        notes=_diff_part(
+            NotesDiff,
+            notes(old),
+            notes(new),
+            key=lambda n: (n.service, n.code, n.name),
+            fields=("note", "superseded_by", "action", "provenance"),
+            change=lambda n, c: NoteChange(service=n.service, code=n.code, name=n.name, changes=c),
+            order=lambda n: (n.code, n.service, n.name),
+        ),
+        source=(
+            FieldChange("amendments source", old.source, new.source)
+            if old.source != new.source
+            else None
+        ),
+    )
+
+
 # --- text ------------------------------------------------------------------------------------
 
 
+def _number(code: int | None) -> str:
+    return "(no number)" if code is None else str(code)
+
+
 def _entry_line(mark: str, entry: DiffEntry) -> str:
+    origin = " [amendment]" if entry.origin == "amendment" else ""
     return (
-        f"{mark} {entry.namespace} {entry.service} {entry.code} {entry.name} "
-        f"({entry.status}): {entry.description}"
+        f"{mark} {entry.namespace} {entry.service} {_number(entry.code)} {entry.name} "
+        f"({entry.status}){origin}: {entry.description}"
     )
 
 
@@ -344,7 +475,7 @@ def render_diff(diff: CatalogueDiff) -> str:
     lines += [_entry_line("-", e) for e in diff.removed]
     for c in diff.changed:
         what = _changes_text(c.changes)
-        lines.append(f"~ {c.namespace} {c.service} {c.code} {c.name}: {what}")
+        lines.append(f"~ {c.namespace} {c.service} {_number(c.code)} {c.name}: {what}")
     for r in diff.reused:
         lines.append(f"~ {r.namespace} {r.service} {r.code}: {names(r.before)} -> {names(r.after)}")
     parts = (
@@ -352,6 +483,9 @@ def render_diff(diff: CatalogueDiff) -> str:
         ("section", diff.sections),
         ("error type", diff.error_types),
         ("envelope field", diff.envelope),
+        ("amended service", diff.amendments.services),
+        ("amended range", diff.amendments.ranges),
+        ("note", diff.amendments.notes),
     )
     for label, part in parts:
         lines += [f"+ {label} {_struct_text(item)}" for item in part.added]
@@ -362,8 +496,9 @@ def render_diff(diff: CatalogueDiff) -> str:
             )
             what = _changes_text(change.changes)
             lines.append(f"~ {label} {key}: {what}")
-    if diff.source is not None:
-        lines.append(f"~ source: {diff.source.old!r} -> {diff.source.new!r}")
+    for source in (diff.source, diff.amendments.source):
+        if source is not None:
+            lines.append(f"~ {source.field}: {source.old!r} -> {source.new!r}")
     lines += [f"! breaking ({b.kind}): {b.reason}" for b in diff.breaking]
     if not diff.has_changes:
         lines.append("no changes")

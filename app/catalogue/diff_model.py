@@ -22,7 +22,11 @@ _PlacedRow = msgspec.defstruct(
     [
         ("namespace", str),
         ("service", str),
-        *((f.name, f.type) for f in msgspec.structs.fields(CodeRow)),
+        # an amendment's entry may have no number
+        *(
+            (f.name, int | None if f.name == "code" else f.type)
+            for f in msgspec.structs.fields(CodeRow)
+        ),
     ],
     frozen=True,
     module=__name__,
@@ -30,11 +34,19 @@ _PlacedRow = msgspec.defstruct(
 
 
 # The type: ignores below: msgspec.defstruct builds these bases at runtime, which mypy cannot see.
-class DiffEntry(_PlacedRow, frozen=True):  # type: ignore[misc, valid-type, call-arg]
-    """A documented code as it stands on one side of the diff; ``service`` is the section name."""
+class DiffEntry(_PlacedRow, frozen=True, kw_only=True):  # type: ignore[misc, valid-type, call-arg]
+    """A documented code as it stands on one side of the diff; ``service`` is the section name.
+
+    ``origin`` is "page" or "amendment"; for an amendment, ``action`` is its guidance override
+    and ``provenance`` where it was seen, in one line.
+    """
+
+    origin: str = "page"
+    action: str | None = None
+    provenance: str | None = None
 
 
-class EntryChange(DiffEntry, frozen=True):  # type: ignore[call-arg]
+class EntryChange(DiffEntry, frozen=True, kw_only=True):  # type: ignore[call-arg]
     """An entry present on both sides whose status or description changed.
 
     ``status`` and ``description`` are the new values; ``changes`` gives old and new.
@@ -115,8 +127,76 @@ class EnvelopeDiff(_part(EnvelopeFieldDoc, EnvelopeFieldChange), frozen=True):  
     pass
 
 
+class AmendedServiceItem(msgspec.Struct, frozen=True):
+    """A service the amendments add, with its provenance in one line."""
+
+    namespace: str
+    name: str
+    provenance: str
+
+
+class AmendedRangeItem(msgspec.Struct, frozen=True):
+    start: int
+    end: int
+    label: str
+    provenance: str
+
+
+class NoteItem(msgspec.Struct, frozen=True):
+    """An amendment's note on the entry (service, code, name)."""
+
+    service: str
+    code: int
+    name: str
+    note: str | None
+    superseded_by: int | None
+    action: str | None
+    provenance: str
+
+
+class AmendedServiceChange(msgspec.Struct, frozen=True):
+    namespace: str
+    name: str
+    changes: tuple[FieldChange, ...]
+
+
+class AmendedRangeChange(msgspec.Struct, frozen=True):
+    label: str
+    changes: tuple[FieldChange, ...]
+
+
+class NoteChange(msgspec.Struct, frozen=True):
+    service: str
+    code: int
+    name: str
+    changes: tuple[FieldChange, ...]
+
+
+class AmendedServicesDiff(_part(AmendedServiceItem, AmendedServiceChange), frozen=True):  # type: ignore[misc, call-arg]
+    """Services the amendments add, matched by (namespace, name)."""
+
+
+class AmendedRangesDiff(_part(AmendedRangeItem, AmendedRangeChange), frozen=True):  # type: ignore[misc, call-arg]
+    """Ranges the amendments declare, matched by label when it is given once."""
+
+
+class NotesDiff(_part(NoteItem, NoteChange), frozen=True):  # type: ignore[misc, call-arg]
+    """Notes on entries, matched by (service, code, name) when one note per entry."""
+
+
+class AmendmentsDiff(msgspec.Struct, frozen=True):
+    """The amendments' parts other than entries (their entries are in the entry lists, with
+    ``origin`` "amendment"); ``source`` is the amendments file's source line."""
+
+    services: AmendedServicesDiff
+    ranges: AmendedRangesDiff
+    notes: NotesDiff
+    source: FieldChange | None
+
+
 class DiffSummary(msgspec.Struct, frozen=True):
-    """Counts; the last four count added + removed + changed items of each part."""
+    """Counts; the last five count added + removed + changed items of each part (amendments:
+    their services, ranges and notes)."""
 
     added: int
     removed: int
@@ -127,6 +207,7 @@ class DiffSummary(msgspec.Struct, frozen=True):
     sections: int
     error_types: int
     envelope_fields: int
+    amendments: int = 0
 
 
 class CatalogueDiff(msgspec.Struct, frozen=True):
@@ -139,6 +220,7 @@ class CatalogueDiff(msgspec.Struct, frozen=True):
     error_types: ErrorTypesDiff
     envelope: EnvelopeDiff
     source: FieldChange | None
+    amendments: AmendmentsDiff
     breaking: tuple[BreakingChange, ...]
     summary: DiffSummary
     is_breaking: bool

@@ -40,9 +40,10 @@ class Observation(msgspec.Struct, frozen=True):
 
 
 class CatalogueView(msgspec.Struct, frozen=True):
-    """What the catalogue says about an entry, in short."""
+    """What the catalogue says about an entry, in short (``code`` None: an amendment known by
+    its slug only)."""
 
-    code: int
+    code: int | None
     slug: str
     status: int
     service: str
@@ -122,7 +123,7 @@ def view(entry: Entry) -> CatalogueView:
     )
 
 
-def _identity(entry: Entry) -> tuple[str, str, int, str]:
+def _identity(entry: Entry) -> tuple[str, str, int | None, str]:
     return (entry.namespace, entry.service, entry.code, entry.name)
 
 
@@ -169,7 +170,7 @@ def drift(snap: Snapshot, observations: Iterable[Observation], min_count: int = 
     unknown_slugs: dict[str, _Tally] = {}
     slug_mismatches: dict[tuple[int, str], _Tally] = {}
     status_mismatches: dict[tuple[int | None, str | None, int], _Tally] = {}
-    seen: set[tuple[str, str, int, str]] = set()
+    seen: set[tuple[str, str, int | None, str]] = set()
     total = keys = 0
     for obs in observations:
         total += obs.count

@@ -21,6 +21,7 @@ from typing import Literal, get_args
 
 import msgspec
 
+from app.catalogue.amendments import Provenance
 from app.catalogue.constants import constant_names, render_python, render_typescript
 from app.catalogue.model import EnvelopeFieldDoc, ErrorType, RangeRef, Section, Snapshot
 
@@ -89,8 +90,57 @@ def _example_value(field: EnvelopeFieldDoc) -> object:
 
 def _code_table(section: Section, status_header: str) -> list[str]:
     lines = [_row("Code", "Name", status_header, "Description"), "|---:|---|---:|---|"]
-    lines += [_row(e.code, e.name, e.status, e.description) for e in section.entries]
+    lines += [
+        _row(e.code, e.name, e.status, e.description) for e in section.entries if e.origin == "page"
+    ]
     return lines
+
+
+def _seen(p: Provenance) -> str:
+    return f"{p.seen_in}{', ' + p.url if p.url else ''} ({p.seen})"
+
+
+def _amendments_markdown(snap: Snapshot) -> list[str]:
+    """errcat's amendments after the page: the entries it adds and its notes on entries."""
+    added = [e for e in snap.entries if e.origin == "amendment"]
+    noted = [(e, n) for e in snap.entries for n in e.notes]
+    if not added and not noted:
+        return []
+    out = [
+        "",
+        "## Amendments (errcat)",
+        "",
+        "Not on the page: what the live platform is seen to send, each with where it was seen.",
+    ]
+    if added:
+        out += ["", _row("Code", "Service", "Name", "Status", "Description", "Seen in")]
+        out.append("|---:|---|---|---:|---|---|")
+        out += [
+            _row(
+                "" if e.code is None else e.code,
+                e.service,
+                e.name,
+                e.status,
+                e.description,
+                _seen(e.provenance) if e.provenance else "",
+            )
+            for e in added
+        ]
+    if noted:
+        out += ["", _row("Code", "Service", "Name", "Note", "Seen in"), "|---:|---|---|---|---|"]
+        out += [
+            _row(
+                e.code,
+                e.service,
+                e.name,
+                (n.note or "")
+                + (f" Superseded by {n.superseded_by}." if n.superseded_by is not None else "")
+                + (f" Action: {n.action}." if n.action else ""),
+                _seen(n.provenance),
+            )
+            for e, n in noted
+        ]
+    return out
 
 
 def render_markdown(snap: Snapshot) -> bytes:
@@ -124,7 +174,7 @@ def render_markdown(snap: Snapshot) -> bytes:
         "## Error Codes by Service",
     ]
     for section in snap.sections:
-        if section.namespace == "platform":
+        if section.namespace == "platform" and section.origin == "page":
             out += ["", f"### {_cell(section.heading)}", "", *_code_table(section, "Status")]
     thermos = [s for s in snap.sections if s.namespace == "thermos"]
     if thermos or snap.error_types:
@@ -139,6 +189,7 @@ def render_markdown(snap: Snapshot) -> bytes:
         if snap.error_types:
             out += ["", "### Error Types", "", _row("Type", "Description"), "|---|---|"]
             out += [_row(t.type, t.description) for t in snap.error_types]
+    out += _amendments_markdown(snap)
     return ("\n".join(out) + "\n").encode()
 
 
@@ -154,6 +205,10 @@ CSV_COLUMNS = (
     "slug",
     "ranges",
     "constant",
+    "action",
+    "retryable",
+    "origin",
+    "provenance",
 )
 
 
@@ -164,7 +219,8 @@ def format_ranges(ranges: tuple[RangeRef, ...]) -> str:
 
 def render_csv(snap: Snapshot) -> bytes:
     """RFC 4180 CSV (CRLF line ends, quoted where needed) with a header row; ``constant`` is the
-    entry's name in the Python and TypeScript exports."""
+    entry's name in the Python and TypeScript exports (empty for an amendment without a number,
+    whose ``code`` is empty too); ``provenance`` is where an amendment was seen."""
     names = constant_names(snap)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -172,7 +228,7 @@ def render_csv(snap: Snapshot) -> bytes:
     for e in snap.entries:
         writer.writerow(
             (
-                e.code,
+                "" if e.code is None else e.code,
                 e.name,
                 e.status,
                 e.description,
@@ -180,7 +236,11 @@ def render_csv(snap: Snapshot) -> bytes:
                 e.namespace,
                 e.slug,
                 format_ranges(e.ranges),
-                names[id(e)],
+                names.get(id(e), ""),
+                e.action,
+                "true" if e.retryable else "false",
+                e.origin,
+                _seen(e.provenance) if e.provenance else "",
             )
         )
     return buffer.getvalue().encode()

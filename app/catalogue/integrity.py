@@ -55,6 +55,10 @@ Rules (severity in brackets):
 - ``range.gap`` [info]: numbers between two declared ranges (taken in order of their start)
   that no declared range covers. Numbers below the first and above the last range are not gaps.
 
+Amendments (errcat's additions to the page, docs/amendments.md) have rules of their own,
+``amendment.*``, listed in the table below and checked in ``app.catalogue.integrity_amendments``;
+every rule above looks at the page alone.
+
 Findings are sorted by rule, then by their first code (or, for findings about ranges only, the
 first range's start), then by sections, so two reports of one catalogue are identical.
 """
@@ -136,6 +140,38 @@ RULES: tuple[Rule, ...] = (
         "A declared range holds entries, but none of the service it is declared for.",
     ),
     Rule("range.gap", "info", "Numbers between two declared ranges that no range covers."),
+    # Amendments (checked in app.catalogue.integrity_amendments; docs/amendments.md)
+    Rule(
+        "amendment.conflicts_with_page",
+        "error",
+        "An amended entry has a page entry's identity and another status.",
+    ),
+    Rule("amendment.duplicates_page", "warning", "An amended entry repeats a page entry."),
+    Rule(
+        "amendment.outside_declared_ranges",
+        "warning",
+        "An amended code lies in no declared range.",
+    ),
+    Rule(
+        "amendment.in_other_service_range",
+        "warning",
+        "An amended code lies only in ranges declared for other services.",
+    ),
+    Rule(
+        "amendment.unknown_service",
+        "error",
+        "An amendment names a service that is neither a page section nor an amended service.",
+    ),
+    Rule(
+        "amendment.note_without_entry",
+        "error",
+        "A note names an entry that neither the page nor the amendments document.",
+    ),
+    Rule(
+        "amendment.superseded_by_unknown",
+        "error",
+        "A note's superseded_by is a code that no entry documents.",
+    ),
 )
 
 SEVERITY_OF: dict[str, Severity] = {rule.id: rule.severity for rule in RULES}
@@ -209,8 +245,16 @@ class IntegrityReport(msgspec.Struct, frozen=True):
 
 
 def integrity_report(snapshot: Snapshot) -> IntegrityReport:
+    """The page's rules over the page alone, then the amendments' rules over the whole."""
+    from app.catalogue.integrity_amendments import AMENDMENT_CHECKS, page_only
+
+    page = page_only(snapshot)
     findings = sorted(
-        (finding for check in _CHECKS for finding in check(snapshot)), key=_finding_order
+        [
+            *(finding for check in _CHECKS for finding in check(page)),
+            *(finding for check in AMENDMENT_CHECKS for finding in check(snapshot)),
+        ],
+        key=_finding_order,
     )
     by_severity = {severity: 0 for severity in ("error", "warning", "info")}
     for finding in findings:
@@ -291,7 +335,7 @@ def _overlap(a: RangeRef, b: RangeRef) -> bool:
 
 
 def _unique_codes(entries: Iterable[Entry]) -> tuple[int, ...]:
-    return tuple(sorted({e.code for e in entries}))
+    return tuple(sorted({e.code for e in entries if e.code is not None}))
 
 
 # --- code rules ------------------------------------------------------------------------------
@@ -301,7 +345,8 @@ def _duplicates_in_section(snapshot: Snapshot) -> Iterator[Finding]:
     for section in snapshot.sections:
         rows_by_code: dict[int, list[Entry]] = defaultdict(list)
         for entry in section.entries:
-            rows_by_code[entry.code].append(entry)
+            if entry.code is not None:  # numberless amendments have their own rules
+                rows_by_code[entry.code].append(entry)
         for code, rows in sorted(rows_by_code.items()):
             if len(rows) < 2:
                 continue
@@ -320,6 +365,8 @@ def _duplicates_across_sections(snapshot: Snapshot) -> Iterator[Finding]:
     sections_by_code: dict[tuple[str, int], dict[str, list[str]]] = defaultdict(dict)
     for section in snapshot.sections:
         for entry in section.entries:
+            if entry.code is None:
+                continue
             names = sections_by_code[(section.namespace, entry.code)].setdefault(section.name, [])
             names.append(entry.name)
     # Group the shared codes by the set of sections sharing them: one finding per clash.
@@ -356,7 +403,9 @@ def _entries_outside_heading_range(snapshot: Snapshot) -> Iterator[Finding]:
         if heading is None:
             continue
         outside = _unique_codes(
-            e for e in section.entries if not heading.start <= e.code <= heading.end
+            e
+            for e in section.entries
+            if e.code is not None and not heading.start <= e.code <= heading.end
         )
         if outside:
             yield _finding(
@@ -389,7 +438,11 @@ def _entries_in_other_service_range(snapshot: Snapshot) -> Iterator[Finding]:
     for section in _ranged_sections(snapshot):
         codes_by_ranges: dict[tuple[RangeRef, ...], set[int]] = defaultdict(set)
         for entry in section.entries:
-            if entry.ranges and all(r.service != section.name for r in entry.ranges):
+            if (
+                entry.code is not None
+                and entry.ranges
+                and all(r.service != section.name for r in entry.ranges)
+            ):
                 codes_by_ranges[entry.ranges].add(entry.code)
         for ranges, code_set in codes_by_ranges.items():
             codes = sorted(code_set)
@@ -419,7 +472,7 @@ def _name_status_mismatches(snapshot: Snapshot) -> Iterator[Finding]:
                     f"{entry.service} {entry.code} {entry.name} has status {entry.status}, but a "
                     f"name ending in {convention.ending(entry.name)} conventionally means "
                     f"{convention.expected()}.",
-                    codes=(entry.code,),
+                    codes=() if entry.code is None else (entry.code,),
                     sections=(entry.service,),
                 )
                 break

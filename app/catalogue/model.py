@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from app.catalogue.amendments import NO_AMENDMENTS, AmendmentsDoc, Provenance
 from app.catalogue.guidance import NO_OVERRIDES, GuidanceOverrides
 
 Namespace = Literal["platform", "thermos"]
@@ -74,14 +75,23 @@ class EnvelopeFieldDoc(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     example: str
 
 
-class CatalogueDocument(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The whole seed file."""
+class CatalogueDocument(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """The whole catalogue: the page's transcription (the seed file) and errcat's amendments.
+
+    One document, so that hashing, revisions, diffs, ``plan`` and ``seed`` cover both. With no
+    amendments the field is the shared ``NO_AMENDMENTS`` and is left out of the encoding (see
+    ``app.seeds.canonical_bytes``), so revisions stored before amendments existed keep their
+    hashes and still decode.
+    """
 
     source: str
     envelope: tuple[EnvelopeFieldDoc, ...]
     ranges: tuple[DeclaredRange, ...]
     sections: tuple[SectionDoc, ...]
     error_types: tuple[ErrorTypeDoc, ...]
+    amendments: AmendmentsDoc = NO_AMENDMENTS
 
 
 # --- what the service answers with ----------------------------------------------------------
@@ -95,10 +105,28 @@ class RangeRef(msgspec.Struct, frozen=True):
     service: str
 
 
-class Entry(msgspec.Struct, frozen=True):
-    """One documented code: the unit of every code listing."""
+class EntryNote(msgspec.Struct, frozen=True):
+    """An amendment's remark on an entry (docs/amendments.md)."""
 
-    code: int
+    note: str | None
+    superseded_by: int | None  # the code the platform sends instead, when known
+    action: str | None  # the guidance override the note gives, if any
+    provenance: Provenance
+
+
+Origin = Literal["page", "amendment"]
+ORIGINS: tuple[str, ...] = ("page", "amendment")
+
+
+class Entry(msgspec.Struct, frozen=True):
+    """One documented code: the unit of every code listing.
+
+    ``code`` is None for an amendment whose number is not known (found by its slug only).
+    ``origin`` says which source of truth documents it: the vendor's page or an amendment (with
+    its ``provenance``); ``notes`` are the amendments' remarks on it.
+    """
+
+    code: int | None
     name: str
     status: int
     description: str
@@ -108,6 +136,9 @@ class Entry(msgspec.Struct, frozen=True):
     action: str  # what a client should do (app.catalogue.guidance, docs/guidance.md)
     retryable: bool  # whether sending the same request again can succeed
     ranges: tuple[RangeRef, ...]
+    origin: Origin = "page"
+    provenance: Provenance | None = None  # where an amendment was seen; None for the page
+    notes: tuple[EntryNote, ...] = ()
 
 
 class ErrorType(msgspec.Struct, frozen=True):
@@ -126,7 +157,9 @@ class Section(msgspec.Struct, frozen=True):
     range_start: int | None
     range_end: int | None
     declared_ranges: tuple[RangeRef, ...]
-    entries: tuple[Entry, ...]
+    entries: tuple[Entry, ...]  # the page's rows, then the amendments' entries for it
+    origin: Origin = "page"  # "amendment": a service only the amendments know
+    provenance: Provenance | None = None
 
 
 class CatalogueVersion(msgspec.Struct, frozen=True):
@@ -145,7 +178,8 @@ class Snapshot(msgspec.Struct, frozen=True):
 
     version: CatalogueVersion
     document: CatalogueDocument
-    entries: tuple[Entry, ...]  # by (code, service), then page order: every listing's order
+    # by (code, service), page before amendment, numberless last: every listing's order
+    entries: tuple[Entry, ...]
     ranges: tuple[RangeRef, ...]  # as printed
     range_index: Any  # query.RangeIndex over ``ranges``
     sections: tuple[Section, ...]  # as printed
@@ -155,5 +189,5 @@ class Snapshot(msgspec.Struct, frozen=True):
     section_aliases: dict[str, Section]  # printed name, lower case, URL key
     error_type_index: dict[str, ErrorType]
     http_section_by_status: dict[int, tuple[Entry, ...]]  # the HTTP section's entries, by status
-    # Per-entry guidance replacing the status defaults (none today; amendments will supply some)
+    # Per-entry guidance replacing the status defaults (from the amendments' actions)
     guidance_overrides: GuidanceOverrides = NO_OVERRIDES

@@ -17,20 +17,29 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
+from types import MappingProxyType
 
+import msgspec
+
+from app.catalogue.amendments import AmendedEntry, AmendedService, AmendmentNote, AmendmentsDoc
 from app.catalogue.errors import CodeNotFound, InvalidFilter, NumberUnknown
 from app.catalogue.guidance import (
     NO_OVERRIDES,
+    Guidance,
     GuidanceOverrides,
+    Identity,
     entry_guidance,
+    guidance,
     parse_action,
     parse_bool,
 )
 from app.catalogue.model import (
+    ORIGINS,
     CatalogueDocument,
     CatalogueVersion,
     CodeRow,
     Entry,
+    EntryNote,
     ErrorType,
     RangeRef,
     Section,
@@ -97,17 +106,116 @@ def _entry(
     )
 
 
+def amendment_namespace(doc: CatalogueDocument, service: str) -> str:
+    """The namespace of an amendment naming ``service``: the page section's of that name (the
+    platform's first), else the amended service's, else the platform's."""
+    namespaces = [s.namespace for s in doc.sections if s.name == service]
+    namespaces += [s.namespace for s in doc.amendments.services if s.name == service]
+    if RANGED_NAMESPACE in namespaces or not namespaces:
+        return RANGED_NAMESPACE
+    return namespaces[0]
+
+
+def amendment_overrides(doc: CatalogueDocument) -> GuidanceOverrides:
+    """The guidance overrides the amendments give: an entry's or a note's ``action``, keyed by
+    the entry's identity (namespace, code, name), or by slug for an entry without a number. A
+    note's action wins over the entry's own (notes come later)."""
+    by_identity: dict[Identity, Guidance] = {}
+    by_slug: dict[str, Guidance] = {}
+    items: list[AmendedEntry | AmendmentNote] = [*doc.amendments.entries, *doc.amendments.notes]
+    for item in items:
+        if item.action is None:
+            continue
+        advice = guidance(item.action)
+        if item.code is None:
+            by_slug[make_slug(item.service, item.name).lower()] = advice
+        else:
+            namespace = amendment_namespace(doc, item.service)
+            by_identity[(namespace, item.code, item.name)] = advice
+    if not by_identity and not by_slug:
+        return NO_OVERRIDES
+    return GuidanceOverrides(
+        by_slug=MappingProxyType(by_slug), by_identity=MappingProxyType(by_identity)
+    )
+
+
+def _amendment_entries(
+    doc: CatalogueDocument, ranges: RangeIndex, overrides: GuidanceOverrides
+) -> dict[str, list[Entry]]:
+    """The amendments' entries by the service they name, in the file's order."""
+    out: dict[str, list[Entry]] = {}
+    for a in doc.amendments.entries:
+        namespace = amendment_namespace(doc, a.service)
+        slug = make_slug(a.service, a.name)
+        # Without a number there is no identity key; -1 never names an entry (its slug does).
+        code = -1 if a.code is None else a.code
+        advice = entry_guidance(namespace, code, a.name, slug, a.status, overrides)
+        ranged = a.code is not None and namespace == RANGED_NAMESPACE
+        out.setdefault(a.service, []).append(
+            Entry(
+                code=a.code,
+                name=a.name,
+                status=a.status,
+                description=a.description,
+                service=a.service,
+                namespace=namespace,
+                slug=slug,
+                action=advice.action,
+                retryable=advice.retryable,
+                ranges=ranges.containing(code) if ranged else (),
+                origin="amendment",
+                provenance=a.provenance,
+            )
+        )
+    return out
+
+
+def _with_notes(entry: Entry, amendments: AmendmentsDoc) -> Entry:
+    notes = tuple(
+        EntryNote(
+            note=n.note, superseded_by=n.superseded_by, action=n.action, provenance=n.provenance
+        )
+        for n in amendments.notes
+        if (n.service, n.code, n.name) == (entry.service, entry.code, entry.name)
+    )
+    return msgspec.structs.replace(entry, notes=notes) if notes else entry
+
+
+def entry_order(e: Entry) -> tuple[bool, int, str]:
+    """Every listing's order: by code, then service; entries without a number last."""
+    return (e.code is None, e.code or 0, e.service)
+
+
 def build_snapshot(
     doc: CatalogueDocument,
     version: CatalogueVersion,
-    overrides: GuidanceOverrides = NO_OVERRIDES,
+    overrides: GuidanceOverrides | None = None,
 ) -> Snapshot:
+    """The indexed catalogue: the page's sections and rows, then what the amendments add (their
+    entries join their service's section, or a section of their own for a service the page
+    lacks; their ranges follow the page's). ``overrides`` default to the amendments' own."""
+    if overrides is None:
+        overrides = amendment_overrides(doc)
+    amended = doc.amendments
     ranges = tuple(RangeRef(start=r.start, end=r.end, service=r.label) for r in doc.ranges)
+    ranges += tuple(RangeRef(start=r.start, end=r.end, service=r.label) for r in amended.ranges)
     range_index = RangeIndex(ranges)
     no_ranges = RangeIndex(())
     sections: list[Section] = []
     all_entries: list[Entry] = []
-    keys = Counter(service_key(s.name) for s in doc.sections)
+    extra = _amendment_entries(doc, range_index, overrides)
+    page_names = {s.name for s in doc.sections}
+    # (the amendments' service, or None for a service named by an entry only: integrity reports
+    # it, and it still gets its section) with its name
+    amended_sections: list[tuple[AmendedService | None, str]] = [
+        (s, s.name) for s in amended.services if s.name not in page_names
+    ] + [
+        (None, name)
+        for name in extra
+        if name not in page_names and name not in {s.name for s in amended.services}
+    ]
+    names = [s.name for s in doc.sections] + [n for _, n in amended_sections]
+    keys = Counter(service_key(n) for n in names)
     for s in doc.sections:
         # Thermos codes (1-6) live in their own system: platform ranges say nothing about them.
         scope = range_index if s.namespace == RANGED_NAMESPACE else no_ranges
@@ -115,6 +223,9 @@ def build_snapshot(
         entries = tuple(
             _entry(s.name, s.namespace, slug_prefix, row, scope, overrides) for row in s.rows
         )
+        entries += tuple(extra.pop(s.name, ()))
+        if amended.notes:
+            entries = tuple(_with_notes(e, amended) for e in entries)
         key = service_key(s.name)
         sections.append(
             Section(
@@ -129,12 +240,32 @@ def build_snapshot(
             )
         )
         all_entries.extend(entries)
-    # Stable sort: entries of one code in one section keep the page's order.
-    all_entries.sort(key=lambda e: (e.code, e.service))
+    for service, name in amended_sections:
+        namespace = service.namespace if service else RANGED_NAMESPACE
+        entries = tuple(_with_notes(e, amended) for e in extra.pop(name, ()))
+        key = service_key(name)
+        sections.append(
+            Section(
+                name=name,
+                key=key if keys[key] == 1 else f"{namespace}-{key}",
+                heading=name,
+                namespace=namespace,
+                range_start=None,
+                range_end=None,
+                declared_ranges=tuple(r for r in ranges if r.service == name),
+                entries=entries,
+                origin="amendment",
+                provenance=service.provenance if service else None,
+            )
+        )
+        all_entries.extend(entries)
+    # Stable sort: entries of one code in one section keep the page's order, then amendments.
+    all_entries.sort(key=entry_order)
     by_code: dict[int, list[Entry]] = {}
     by_slug: dict[str, list[Entry]] = {}
     for e in all_entries:
-        by_code.setdefault(e.code, []).append(e)
+        if e.code is not None:
+            by_code.setdefault(e.code, []).append(e)
         by_slug.setdefault(e.slug.lower(), []).append(e)
     aliases: dict[str, Section] = {}
     for sec in sections:
@@ -295,6 +426,7 @@ def filter_entries(
     q: str | None = None,
     action: str | None = None,
     retryable: str | None = None,
+    origin: str | None = None,
 ) -> tuple[Entry, ...]:
     entries: Iterable[Entry] = snap.entries
     for field, value in (("service", service), ("name", name), ("slug", slug), ("q", q)):
@@ -309,6 +441,10 @@ def filter_entries(
         wanted_retry = None if retryable is None else parse_bool(retryable, "retryable")
     except ValueError as exc:
         raise InvalidFilter("retryable", str(exc)) from None
+    wanted_origin = None if origin is None else origin.strip(" \t").lower()
+    if wanted_origin is not None and wanted_origin not in ORIGINS:
+        shown = quote(origin or "", mark_cut=False)
+        raise InvalidFilter("origin", f"origin must be one of {', '.join(ORIGINS)}, not {shown}")
     if slug is not None:
         entries = find_by_slug(snap, slug)
     if status is not None:
@@ -335,6 +471,8 @@ def filter_entries(
         entries = [e for e in entries if e.action == wanted_action]
     if wanted_retry is not None:
         entries = [e for e in entries if e.retryable is wanted_retry]
+    if wanted_origin is not None:
+        entries = [e for e in entries if e.origin == wanted_origin]
     return tuple(entries)
 
 
@@ -347,7 +485,7 @@ def text_matcher(q: str) -> Callable[[Entry], bool]:
 
     def matches(e: Entry) -> bool:
         return (
-            e.code == number
+            (number is not None and e.code == number)  # a numberless entry has code None
             or needle in e.name.lower()
             or needle in e.description.lower()
             or needle in e.service.lower()
@@ -379,7 +517,8 @@ def http_error_identity(snap: Snapshot, status: int, prefer: str | None = None) 
         chosen = next((e for e in candidates if e.name == prefer), None) or next(
             (e for e in candidates if e.code == 10000 + status), candidates[0]
         )
-        return chosen.code, chosen.slug
+        if chosen.code is not None:  # a numberless amendment cannot name an error
+            return chosen.code, chosen.slug
     return undocumented_http_identity(status)
 
 
@@ -397,5 +536,5 @@ def entries_in_range(snap: Snapshot, rng: RangeRef) -> tuple[Entry, ...]:
     return tuple(
         e
         for e in snap.entries
-        if e.namespace == RANGED_NAMESPACE and rng.start <= e.code <= rng.end
+        if e.namespace == RANGED_NAMESPACE and e.code is not None and rng.start <= e.code <= rng.end
     )

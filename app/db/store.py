@@ -19,11 +19,17 @@ import msgspec
 from sqlalchemy import delete, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from app.catalogue.amendments import (
+    NO_AMENDMENTS,
+    AmendmentsDoc,
+    Provenance,
+)
 from app.catalogue.model import (
     CatalogueDocument,
     CatalogueVersion,
 )
 from app.db.tables import (
+    AmendmentRow,
     EntryRow,
     EnvelopeFieldRow,
     ErrorTypeRow,
@@ -176,6 +182,60 @@ async def read_catalogue(engine: AsyncEngine) -> tuple[CatalogueDocument, Catalo
     return doc, version
 
 
+def _amendment_rows(doc: AmendmentsDoc) -> list[dict[str, Any]]:
+    """One row per item (docs/database.md): the columns its kind uses, the others NULL."""
+    blank = {c.name: None for c in AmendmentRow.__table__.columns if c.name != "id"}
+
+    def row(kind: str, position: int, provenance: Provenance, **values: Any) -> dict[str, Any]:
+        return {
+            **blank,
+            "kind": kind,
+            "position": position,
+            "provenance_seen_in": provenance.seen_in,
+            "provenance_url": provenance.url,
+            "provenance_seen": provenance.seen,
+            **values,
+        }
+
+    rows = [
+        row("service", i, s.provenance, namespace=s.namespace, service=s.name)
+        for i, s in enumerate(doc.services)
+    ]
+    rows += [
+        row("range", i, r.provenance, range_start=r.start, range_end=r.end, label=r.label)
+        for i, r in enumerate(doc.ranges)
+    ]
+    rows += [
+        row(
+            "entry",
+            i,
+            e.provenance,
+            code=e.code,
+            service=e.service,
+            name=e.name,
+            status=e.status,
+            description=e.description,
+            action=e.action,
+        )
+        for i, e in enumerate(doc.entries)
+    ]
+    rows += [
+        row(
+            "note",
+            i,
+            n.provenance,
+            code=n.code,
+            service=n.service,
+            name=n.name,
+            note=n.note,
+            superseded_by=n.superseded_by,
+            action=n.action,
+        )
+        for i, n in enumerate(doc.notes)
+    ]
+    return rows
+
+
 async def revision_document(conn: AsyncConnection, revision: int) -> CatalogueDocument | None:
     raw = (
         await conn.execute(select(RevisionRow.document).where(RevisionRow.revision == revision))
@@ -203,8 +263,11 @@ async def replace_catalogue(
     forced) is decided by ``app.seeding`` under the same lock.
     """
     digest = content_hash(doc)
-    for table in (EntryRow, SectionRow, RangeRow, ErrorTypeRow, EnvelopeFieldRow):
+    for table in (EntryRow, SectionRow, RangeRow, ErrorTypeRow, EnvelopeFieldRow, AmendmentRow):
         await conn.execute(delete(table))
+    amendment_rows = _amendment_rows(doc.amendments)
+    if amendment_rows:
+        await conn.execute(insert(AmendmentRow), amendment_rows)
     if doc.ranges:
         await conn.execute(
             insert(RangeRow),
@@ -279,6 +342,9 @@ async def replace_catalogue(
                 "source": doc.source,
                 "forced": forced,
                 "document": canonical_bytes(doc).decode(),
+                "amendments_source": None
+                if doc.amendments == NO_AMENDMENTS
+                else doc.amendments.source,
             },
         )
     ).scalar_one()

@@ -115,6 +115,42 @@ class RevisionRow(Base):
     source: Mapped[str] = mapped_column(Text)
     forced: Mapped[bool] = mapped_column(Boolean, default=False)
     document: Mapped[str] = mapped_column(Text)
+    # The amendments file's ``source`` line (None: the revision has no amendments).
+    amendments_source: Mapped[str | None] = mapped_column(Text)
+
+
+class AmendmentRow(Base):
+    """One item of the amendments (docs/amendments.md): a service, a range, an entry or a note.
+
+    One table for the four kinds, so a dashboard sees every amendment and its provenance in one
+    place; ``kind`` says which columns apply (the others are NULL). ``position`` is the item's
+    place among those of its kind in the amendments file.
+    """
+
+    __tablename__ = "amendments"
+    __table_args__ = (
+        UniqueConstraint("kind", "position", name="uq_amendments_kind_position"),
+        CheckConstraint("kind IN ('service', 'range', 'entry', 'note')", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    namespace: Mapped[str | None] = mapped_column(String(32))  # services
+    code: Mapped[int | None] = mapped_column(Integer, index=True)  # entries (NULL: unknown), notes
+    service: Mapped[str | None] = mapped_column(String(200))  # entries, notes; a service's name
+    name: Mapped[str | None] = mapped_column(String(200))  # entries, notes
+    status: Mapped[int | None] = mapped_column(Integer)  # entries
+    description: Mapped[str | None] = mapped_column(Text)  # entries
+    action: Mapped[str | None] = mapped_column(String(32))  # entries, notes: guidance override
+    note: Mapped[str | None] = mapped_column(Text)  # notes
+    superseded_by: Mapped[int | None] = mapped_column(Integer)  # notes
+    range_start: Mapped[int | None] = mapped_column(Integer)  # ranges
+    range_end: Mapped[int | None] = mapped_column(Integer)  # ranges
+    label: Mapped[str | None] = mapped_column(String(200))  # ranges
+    provenance_seen_in: Mapped[str] = mapped_column(Text)
+    provenance_url: Mapped[str | None] = mapped_column(Text)
+    provenance_seen: Mapped[str] = mapped_column(String(10))
 
 
 class ObservationRow(Base):

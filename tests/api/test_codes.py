@@ -23,6 +23,9 @@ def test_lookup_1205(client):
             "action": "fix_request",
             "retryable": False,
             "ranges": [{"start": 1200, "end": 1299, "service": "TriggerInstance"}],
+            "origin": "page",
+            "provenance": None,
+            "notes": [],
         }
     ]
 

@@ -36,6 +36,9 @@ ENTRY_1205 = {
     "action": "fix_request",
     "retryable": False,
     "ranges": [{"start": 1200, "end": 1299, "service": "TriggerInstance"}],
+    "origin": "page",
+    "provenance": None,
+    "notes": [],
 }
 
 

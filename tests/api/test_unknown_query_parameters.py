@@ -11,7 +11,7 @@ def test_a_misspelt_parameter_is_named_with_the_accepted_ones(client):
     assert error["errors"] == [
         "query parameter 'stauts': not accepted",
         "accepted query parameters of GET /codes: action, code, limit, name, namespace, "
-        "offset, q, retryable, service, slug, status",
+        "offset, origin, q, retryable, service, slug, status",
     ]
     assert "status" in error["suggested_fix"]
 

@@ -410,6 +410,9 @@ def test_diff_encodes_to_json():
             "name": "NotFound",
             "status": 400,
             "description": "Redis key not found",
+            "origin": "page",
+            "action": None,
+            "provenance": None,
         }
     ]
     assert decoded["breaking"][0]["kind"] == "code_removed"

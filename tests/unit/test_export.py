@@ -149,6 +149,10 @@ def test_csv_round_trips_to_the_snapshot_entries():
             e.slug,
             format_ranges(e.ranges),
             names[id(e)],
+            e.action,
+            "true" if e.retryable else "false",
+            e.origin,
+            "",
         ]
         for e in snap.entries
     ]
@@ -336,7 +340,7 @@ def test_typescript_module_passes_tsc_strict_and_holds_every_entry(tmp_path):
         assert out["ERRORS"][names[id(e)]] == {
             "constant": names[id(e)],
             **{f: getattr(e, f) for f in ("code", "name", "status", "description")},
-            **{f: getattr(e, f) for f in ("service", "namespace", "slug")},
+            **{f: getattr(e, f) for f in ("service", "namespace", "slug", "origin")},
         }
 
 

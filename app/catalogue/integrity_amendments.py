@@ -1,0 +1,147 @@
+"""The integrity rules about amendments (docs/amendments.md), registered in
+``app.catalogue.integrity`` (their ``Rule`` rows are in its ``RULES`` table). Pure.
+
+The page's rules look at the page alone (``page_only``): an amendment is not the page
+contradicting itself. These rules check each amendment against the page and the range list:
+
+- ``amendment.conflicts_with_page`` [error]: an amended entry has the identity (service, code,
+  name) of a page entry and another status: two sources disagree about what the code means.
+- ``amendment.duplicates_page`` [warning]: an amended entry repeats a page entry (same identity
+  and status): the amendment is redundant (the page has caught up) and can be removed.
+- ``amendment.outside_declared_ranges`` [warning]: an amended platform code lies in no declared
+  range (the page's or the amendments'), so range resolution says nothing about it.
+- ``amendment.in_other_service_range`` [warning]: an amended platform code lies only in ranges
+  declared for other services, so range resolution names the wrong service. Warnings, not
+  errors: the amendment records what the platform sends; the range list is what is incomplete.
+- ``amendment.unknown_service`` [error]: an amended entry or a note names a service that is
+  neither a page section nor an amended service (a typo, or a service to add to ``services``).
+- ``amendment.note_without_entry`` [error]: a note names an entry (service, code, name) that
+  neither the page nor the amendments document.
+- ``amendment.superseded_by_unknown`` [error]: a note's ``superseded_by`` is a code no entry has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import msgspec
+
+from app.catalogue.integrity import Finding, _finding
+from app.catalogue.model import Snapshot
+from app.catalogue.query import RANGED_NAMESPACE, describe_ranges
+
+
+def page_only(snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the page alone gives it: no amended entry, section or range."""
+    page_ranges = snapshot.ranges[: len(snapshot.document.ranges)]
+    sections = tuple(
+        msgspec.structs.replace(s, entries=tuple(e for e in s.entries if e.origin == "page"))
+        for s in snapshot.sections
+        if s.origin == "page"
+    )
+    return msgspec.structs.replace(
+        snapshot,
+        entries=tuple(e for e in snapshot.entries if e.origin == "page"),
+        ranges=page_ranges,
+        sections=sections,
+    )
+
+
+def _known_services(snapshot: Snapshot) -> set[str]:
+    doc = snapshot.document
+    return {s.name for s in doc.sections} | {s.name for s in doc.amendments.services}
+
+
+def _page_entries(snapshot: Snapshot) -> dict[tuple[str, int | None, str], int]:
+    """(service, code, name) -> status, for the page's entries."""
+    return {
+        (s.name, row.code, row.name): row.status
+        for s in snapshot.document.sections
+        for row in s.rows
+    }
+
+
+def _amended_against_page(snapshot: Snapshot) -> Iterator[Finding]:
+    page = _page_entries(snapshot)
+    for a in snapshot.document.amendments.entries:
+        status = page.get((a.service, a.code, a.name))
+        if status is None:
+            continue
+        if status != a.status:
+            yield _finding(
+                "amendment.conflicts_with_page",
+                f"The amendment {a.service} {a.code} {a.name} gives status {a.status}; the page "
+                f"gives {status} for the same entry.",
+                codes=(a.code,) if a.code is not None else (),
+                sections=(a.service,),
+            )
+        else:
+            yield _finding(
+                "amendment.duplicates_page",
+                f"The amendment {a.service} {a.code} {a.name} repeats the page's entry; it can "
+                "be removed from the amendments.",
+                codes=(a.code,) if a.code is not None else (),
+                sections=(a.service,),
+            )
+
+
+def _amended_ranges(snapshot: Snapshot) -> Iterator[Finding]:
+    for e in snapshot.entries:
+        if e.origin != "amendment" or e.code is None or e.namespace != RANGED_NAMESPACE:
+            continue
+        if not e.ranges:
+            yield _finding(
+                "amendment.outside_declared_ranges",
+                f"The amended code {e.code} ({e.slug}) lies in no declared range.",
+                codes=(e.code,),
+                sections=(e.service,),
+            )
+        elif all(r.service != e.service for r in e.ranges):
+            yield _finding(
+                "amendment.in_other_service_range",
+                f"The amended code {e.code} ({e.slug}) lies in {describe_ranges(e.ranges)}, "
+                f"declared for another service than {e.service}.",
+                codes=(e.code,),
+                sections=(e.service,),
+                ranges=e.ranges,
+            )
+
+
+def _unknown_services(snapshot: Snapshot) -> Iterator[Finding]:
+    known = _known_services(snapshot)
+    amendments = snapshot.document.amendments
+    for kind, items in (("entry", amendments.entries), ("note", amendments.notes)):
+        for item in items:
+            if item.service not in known:
+                yield _finding(
+                    "amendment.unknown_service",
+                    f"The amended {kind} {item.service}_{item.name} names the service "
+                    f"{item.service}, which is neither a section of the page nor an amended "
+                    "service.",
+                    codes=(item.code,) if item.code is not None else (),
+                    sections=(item.service,),
+                )
+
+
+def _notes(snapshot: Snapshot) -> Iterator[Finding]:
+    documented = {(e.service, e.code, e.name) for e in snapshot.entries}
+    for n in snapshot.document.amendments.notes:
+        if (n.service, n.code, n.name) not in documented:
+            yield _finding(
+                "amendment.note_without_entry",
+                f"A note is about {n.service} {n.code} {n.name}, which neither the page nor "
+                "the amendments document.",
+                codes=(n.code,),
+                sections=(n.service,),
+            )
+        if n.superseded_by is not None and n.superseded_by not in snapshot.by_code:
+            yield _finding(
+                "amendment.superseded_by_unknown",
+                f"The note on {n.service} {n.code} {n.name} says it is superseded by "
+                f"{n.superseded_by}, which no entry documents.",
+                codes=(n.code, n.superseded_by),
+                sections=(n.service,),
+            )
+
+
+AMENDMENT_CHECKS = (_amended_against_page, _amended_ranges, _unknown_services, _notes)
