@@ -53,6 +53,13 @@ def run_migrations_offline() -> None:
 
 
 def _run_sync(connection) -> None:
+    if connection.dialect.name == "sqlite" and not connection.in_transaction():
+        # One transaction (BEGIN IMMEDIATE: the write lock) for the whole upgrade. Alembic
+        # commits after each migration on SQLite (it does not count on transactional DDL there)
+        # unless the caller's transaction is already open, which released the lock between two
+        # migrations: a second `migrate` started together could slip in and run the next
+        # migration a second time ("table observations already exists").
+        connection.begin()
     _configure(connection)
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
