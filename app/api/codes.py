@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
@@ -10,13 +9,12 @@ from litestar.openapi.spec import (
     Example,
     OpenAPIMediaType,
     OpenAPIType,
-    Operation,
     RequestBody,
     Schema,
 )
 from litestar.params import PathParameter, QueryParameter
 
-from app.api.bodies import read_body, require_media_type
+from app.api.bodies import documented_body, read_body, require_media_type
 from app.api.common import (
     CACHEABLE,
     INTEGER_SCHEMA,
@@ -43,44 +41,38 @@ from app.live import LiveCatalogue
 MAX_LIMIT = 500
 
 
-@dataclass
-class _LookupOperation(Operation):
-    """POST /codes/lookup reads its body itself (strict integers, errors naming the index), so
-    Litestar cannot infer the request body for the OpenAPI document: this adds it."""
-
-    def __post_init__(self) -> None:
-        code = Schema(type=OpenAPIType.INTEGER, minimum=-MAX_CODE, maximum=MAX_CODE)
-        namespace = Schema(
-            one_of=[
-                Schema(type=OpenAPIType.STRING, enum=["platform", "thermos"]),
-                Schema(type=OpenAPIType.NULL),
-            ],
-            description="Narrow every lookup to one namespace",
+# POST /codes/lookup reads its body itself (strict integers, errors naming the index), so
+# Litestar cannot infer the request body for the OpenAPI document: this is it.
+_LOOKUP_BODY = RequestBody(
+    required=True,
+    description=f"The numbers to look up: at most {MAX_BULK}",
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(
+                type=OpenAPIType.OBJECT,
+                title="BulkLookupRequest",
+                required=["codes"],
+                additional_properties=False,
+                properties={
+                    "codes": Schema(
+                        type=OpenAPIType.ARRAY,
+                        items=Schema(type=OpenAPIType.INTEGER, minimum=-MAX_CODE, maximum=MAX_CODE),
+                        max_items=MAX_BULK,
+                        description="JSON integers (not strings), answered in this order",
+                    ),
+                    "namespace": Schema(
+                        one_of=[
+                            Schema(type=OpenAPIType.STRING, enum=["platform", "thermos"]),
+                            Schema(type=OpenAPIType.NULL),
+                        ],
+                        description="Narrow every lookup to one namespace",
+                    ),
+                },
+            ),
+            examples={"lookup": Example(value=EXAMPLE_BODY)},
         )
-        schema = Schema(
-            type=OpenAPIType.OBJECT,
-            title="BulkLookupRequest",
-            required=["codes"],
-            additional_properties=False,
-            properties={
-                "codes": Schema(
-                    type=OpenAPIType.ARRAY,
-                    items=code,
-                    max_items=MAX_BULK,
-                    description="JSON integers (not strings), answered in this order",
-                ),
-                "namespace": namespace,
-            },
-        )
-        self.request_body = RequestBody(
-            required=True,
-            description=f"The numbers to look up: at most {MAX_BULK}",
-            content={
-                "application/json": OpenAPIMediaType(
-                    schema=schema, examples={"lookup": Example(value=EXAMPLE_BODY)}
-                )
-            },
-        )
+    },
+)
 
 
 def _parse_codes(raw: list[str]) -> frozenset[int] | None:
@@ -246,7 +238,7 @@ def build_router(live: LiveCatalogue) -> Router:
             "`nearest_ranges`. A non-integer is a 400 naming its index."
         ),
         responses=error_responses(400, 413, 415),
-        operation_class=_LookupOperation,
+        operation_class=documented_body(_LOOKUP_BODY),
     )
     async def lookup_codes(request: Request[Any, Any, Any]) -> BulkLookupResult:
         require_media_type(request, "application/json")

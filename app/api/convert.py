@@ -4,7 +4,6 @@ docs/problem-details.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import MediaType, Request, Router, post
@@ -17,7 +16,7 @@ from litestar.openapi.spec import (
     Schema,
 )
 
-from app.api.bodies import read_body, require_media_type
+from app.api.bodies import documented_body, read_body, require_media_type
 from app.api.common import error_responses
 from app.api.envelopes import ENVELOPE_SCHEMA
 from app.catalogue.jsondoc import decode_json
@@ -87,20 +86,17 @@ _PROBLEM_SCHEMA = Schema(
 )
 
 
-def _documented_body(schema: Schema, example: Any, media_type: str) -> type[Operation]:
-    @dataclass
-    class WithBody(Operation):
-        def __post_init__(self) -> None:
-            self.request_body = RequestBody(
-                required=True,
-                content={
-                    media_type: OpenAPIMediaType(
-                        schema=schema, examples={"body": Example(value=example)}
-                    )
-                },
-            )
-
-    return WithBody
+def _body(schema: Schema, example: Any, media_type: str) -> type[Operation]:
+    return documented_body(
+        RequestBody(
+            required=True,
+            content={
+                media_type: OpenAPIMediaType(
+                    schema=schema, examples={"body": Example(value=example)}
+                )
+            },
+        )
+    )
 
 
 async def _read(request: Request[Any, Any, Any], accepted: str) -> Any:
@@ -121,7 +117,7 @@ def build_router(live: LiveCatalogue) -> Router:
             "`status` (or with one of the wrong type) is a 400 naming each."
         ),
         responses=error_responses(400, 413, 415),
-        operation_class=_documented_body(ENVELOPE_SCHEMA, _ENVELOPE_EXAMPLE, "application/json"),
+        operation_class=_body(ENVELOPE_SCHEMA, _ENVELOPE_EXAMPLE, "application/json"),
     )
     async def convert_to_problem_details(request: Request[Any, Any, Any]) -> ProblemDetails:
         value = await _read(request, "application/json or a +json type")
@@ -139,7 +135,7 @@ def build_router(live: LiveCatalogue) -> Router:
             "(`detail` or `title`) or a code is a 400 naming each."
         ),
         responses=error_responses(400, 404, 413, 415),
-        operation_class=_documented_body(_PROBLEM_SCHEMA, _PROBLEM_EXAMPLE, PROBLEM_MEDIA_TYPE),
+        operation_class=_body(_PROBLEM_SCHEMA, _PROBLEM_EXAMPLE, PROBLEM_MEDIA_TYPE),
     )
     async def convert_to_envelope(request: Request[Any, Any, Any]) -> PlatformEnvelope:
         value = await _read(request, "application/problem+json or application/json")

@@ -2,12 +2,11 @@
 catalogue entries it names, how sure that is, and what to do. The logic is app.catalogue.decode.
 
 The handler reads the raw body itself: any JSON and any text are accepted and reported on, so
-Litestar must not parse or validate it; the OpenAPI request body is supplied by ``_WithBody``.
+Litestar must not parse or validate it; the OpenAPI request body is ``_DECODE_BODY``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Router, post
@@ -15,13 +14,12 @@ from litestar.openapi.spec import (
     Example,
     OpenAPIMediaType,
     OpenAPIType,
-    Operation,
     Reference,
     RequestBody,
     Schema,
 )
 
-from app.api.bodies import read_body, require_media_type, too_large
+from app.api.bodies import documented_body, read_body, require_media_type, too_large
 from app.api.common import error_responses
 from app.catalogue.decode import MAX_INPUT_BYTES, DecodeReport, InputTooLarge, decode
 from app.live import LiveCatalogue
@@ -60,26 +58,23 @@ _JSON_EXAMPLES: dict[str, Example | Reference] = {
 }
 
 
-@dataclass
-class _WithBody(Operation):
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(
-            required=True,
-            description=(
-                f"One error body as received, at most {MAX_INPUT_BYTES} bytes: any JSON as "
-                "application/json, anything else (a log line, a printed Python dict, a "
-                "gateway's text) as text/plain."
-            ),
-            content={
-                "application/json": OpenAPIMediaType(
-                    schema=Schema(description="Any JSON value"), examples=_JSON_EXAMPLES
-                ),
-                "text/plain": OpenAPIMediaType(
-                    schema=Schema(type=OpenAPIType.STRING, max_length=MAX_INPUT_BYTES),
-                    examples=_TEXT_EXAMPLES,
-                ),
-            },
-        )
+_DECODE_BODY = RequestBody(
+    required=True,
+    description=(
+        f"One error body as received, at most {MAX_INPUT_BYTES} bytes: any JSON as "
+        "application/json, anything else (a log line, a printed Python dict, a "
+        "gateway's text) as text/plain."
+    ),
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(description="Any JSON value"), examples=_JSON_EXAMPLES
+        ),
+        "text/plain": OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, max_length=MAX_INPUT_BYTES),
+            examples=_TEXT_EXAMPLES,
+        ),
+    },
+)
 
 
 async def _read_text(request: Request[Any, Any, Any]) -> str | bytes:
@@ -106,7 +101,7 @@ def build_router(live: LiveCatalogue) -> Router:
             "(docs/guidance.md). Rules: docs/decode.md."
         ),
         responses=error_responses(413, 415),
-        operation_class=_WithBody,
+        operation_class=documented_body(_DECODE_BODY),
     )
     async def decode_body(request: Request[Any, Any, Any]) -> DecodeReport:
         text = await _read_text(request)

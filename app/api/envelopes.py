@@ -3,12 +3,11 @@
 The handlers read the raw body themselves instead of declaring a typed ``data`` parameter:
 Litestar would otherwise validate the body and answer 400 where the point is a report of
 every problem. Because of that, Litestar cannot infer the request body for the OpenAPI
-document; ``_documented_body`` supplies it.
+document; ``_json_body`` supplies it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request, Router, post
@@ -23,7 +22,7 @@ from litestar.openapi.spec import (
 )
 from litestar.params import QueryParameter
 
-from app.api.bodies import read_body, require_media_type
+from app.api.bodies import documented_body, read_body, require_media_type
 from app.api.common import error_responses
 from app.catalogue.envelope import (
     MAX_BATCH,
@@ -120,23 +119,18 @@ _EXAMPLE = {
 }
 
 
-def _documented_body(schema: Schema, example: Any, description: str) -> type[Operation]:
-    """An Operation class that adds the request body Litestar cannot infer from the handler."""
-
-    @dataclass
-    class WithBody(Operation):
-        def __post_init__(self) -> None:
-            self.request_body = RequestBody(
-                required=True,
-                description=description,
-                content={
-                    "application/json": OpenAPIMediaType(
-                        schema=schema, examples={"envelope": Example(value=example)}
-                    )
-                },
-            )
-
-    return WithBody
+def _json_body(schema: Schema, example: Any, description: str) -> type[Operation]:
+    return documented_body(
+        RequestBody(
+            required=True,
+            description=description,
+            content={
+                "application/json": OpenAPIMediaType(
+                    schema=schema, examples={"envelope": Example(value=example)}
+                )
+            },
+        )
+    )
 
 
 def build_router(live: LiveCatalogue) -> Router:
@@ -151,7 +145,7 @@ def build_router(live: LiveCatalogue) -> Router:
             "docs/envelope-validation.md."
         ),
         responses=error_responses(400, 413, 415),
-        operation_class=_documented_body(ANY_ENVELOPE, _EXAMPLE, "One error envelope, as JSON"),
+        operation_class=_json_body(ANY_ENVELOPE, _EXAMPLE, "One error envelope, as JSON"),
     )
     async def validate(
         request: Request[Any, Any, Any],
@@ -176,7 +170,7 @@ def build_router(live: LiveCatalogue) -> Router:
             "`omitted` counts the findings left out. `valid` and the totals count everything."
         ),
         responses=error_responses(400, 413, 415),
-        operation_class=_documented_body(
+        operation_class=_json_body(
             Schema(type=OpenAPIType.ARRAY, items=ANY_ENVELOPE, max_items=MAX_BATCH),
             [_EXAMPLE],
             f"A JSON array of at most {MAX_BATCH} error envelopes ({MAX_BATCH_BYTES} bytes)",

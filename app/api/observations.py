@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,7 +19,6 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     Example,
     OpenAPIMediaType,
-    Operation,
     Reference,
     RequestBody,
     Schema,
@@ -28,7 +26,7 @@ from litestar.openapi.spec import (
 from litestar.params import QueryParameter
 
 from app.api.auth import check_bearer
-from app.api.bodies import read_body, require_media_type
+from app.api.bodies import documented_body, read_body, require_media_type
 from app.api.common import error_responses, store_access
 from app.api.errors import CatalogueError, ErrorEnvelope
 from app.catalogue.decode import MAX_INPUT_BYTES
@@ -92,23 +90,20 @@ _BATCH_EXAMPLES: dict[str, Example | Reference] = {
 }
 
 
-@dataclass
-class _WithBatch(Operation):
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(
-            required=True,
-            description=(
-                f'`{{"items": [...]}}` or a bare JSON array of at most {MAX_BATCH_ITEMS} items: '
-                "each an error body (a string, read as text; any other JSON value, read as "
-                f"JSON) of at most {MAX_INPUT_BYTES} bytes. Decoded as POST /decode does."
-            ),
-            content={
-                "application/json": OpenAPIMediaType(
-                    schema=Schema(description="An object with items, or an array"),
-                    examples=_BATCH_EXAMPLES,
-                )
-            },
+_BATCH_BODY = RequestBody(
+    required=True,
+    description=(
+        f'`{{"items": [...]}}` or a bare JSON array of at most {MAX_BATCH_ITEMS} items: '
+        "each an error body (a string, read as text; any other JSON value, read as "
+        f"JSON) of at most {MAX_INPUT_BYTES} bytes. Decoded as POST /decode does."
+    ),
+    content={
+        "application/json": OpenAPIMediaType(
+            schema=Schema(description="An object with items, or an array"),
+            examples=_BATCH_EXAMPLES,
         )
+    },
+)
 
 
 def _authorise(request: Request[Any, Any, Any], token: str | None) -> None:
@@ -173,7 +168,7 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
                 examples=[_UNAUTHORIZED_EXAMPLE],
             ),
         },
-        operation_class=_WithBatch,
+        operation_class=documented_body(_BATCH_BODY),
     )
     async def ingest(request: Request[Any, Any, Any]) -> IngestResult:
         _authorise(request, settings.ingest_token)
