@@ -65,7 +65,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-NEGOTIATED_HEADERS = {**SECURITY_HEADERS, "Vary": "Accept"}
 MAX_Q = 200
 EXAMPLE_REQUEST_ID = "req_3f2a9c1e5b7d4a60c2e8f1b3"
 
@@ -268,7 +267,7 @@ def code_page(snap: Snapshot, raw: str, namespace: str | None) -> Template:
                 "detail": f"“{raw[:40]}” is not a code number: codes are whole numbers, e.g. 1205.",
             },
             400,
-            NEGOTIATED_HEADERS,
+            SECURITY_HEADERS,
         )
     entries = lookup(snap, number, namespace)
     ranges = ranges_containing(snap, number)
@@ -283,10 +282,10 @@ def code_page(snap: Snapshot, raw: str, namespace: str | None) -> Template:
         context["elsewhere"] = sorted({e.namespace for e in lookup(snap, number)})
         context["nearest"] = () if ranges else nearest_ranges(snap, number)
         context["ranges_text"] = describe_ranges(ranges or context["nearest"])
-        return _page("code_missing.html", context, 404, NEGOTIATED_HEADERS)
+        return _page("code_missing.html", context, 404, SECURITY_HEADERS)
     context["findings"] = data.findings_for_code(number)
     context["envelopes"] = [example_envelope(e) for e in entries]
-    return _page("code.html", context, 200, NEGOTIATED_HEADERS)
+    return _page("code.html", context, 200, SECURITY_HEADERS)
 
 
 def service_page_for(snap: Snapshot, raw: str) -> Template:
@@ -303,7 +302,7 @@ def service_page_for(snap: Snapshot, raw: str) -> Template:
                 "The catalogue page lists every service in its Service filter.",
             },
             404,
-            NEGOTIATED_HEADERS,
+            SECURITY_HEADERS,
         )
     context = {
         **_base_context(data),
@@ -311,7 +310,7 @@ def service_page_for(snap: Snapshot, raw: str) -> Template:
         "entries": section.entries,
         "findings": data.findings_for_section(section),
     }
-    return _page("service.html", context, 200, NEGOTIATED_HEADERS)
+    return _page("service.html", context, 200, SECURITY_HEADERS)
 
 
 BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]

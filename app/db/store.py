@@ -182,6 +182,16 @@ async def read_catalogue(engine: AsyncEngine) -> tuple[CatalogueDocument, Catalo
     return doc, version
 
 
+def _fields(item: msgspec.Struct) -> dict[str, Any]:
+    """A document Struct's fields as table columns of the same names (less ``provenance``)."""
+    return {k: v for k, v in msgspec.structs.asdict(item).items() if k != "provenance"}
+
+
+def _positioned(items: tuple[msgspec.Struct, ...]) -> list[dict[str, Any]]:
+    """Rows of a table whose columns are the Struct's fields, plus its place in the document."""
+    return [{**_fields(item), "position": i} for i, item in enumerate(items)]
+
+
 def _amendment_rows(doc: AmendmentsDoc) -> list[dict[str, Any]]:
     """One row per item (docs/database.md): the columns its kind uses, the others NULL."""
     blank = {c.name: None for c in AmendmentRow.__table__.columns if c.name != "id"}
@@ -205,34 +215,9 @@ def _amendment_rows(doc: AmendmentsDoc) -> list[dict[str, Any]]:
         row("range", i, r.provenance, range_start=r.start, range_end=r.end, label=r.label)
         for i, r in enumerate(doc.ranges)
     ]
-    rows += [
-        row(
-            "entry",
-            i,
-            e.provenance,
-            code=e.code,
-            service=e.service,
-            name=e.name,
-            status=e.status,
-            description=e.description,
-            action=e.action,
-        )
-        for i, e in enumerate(doc.entries)
-    ]
-    rows += [
-        row(
-            "note",
-            i,
-            n.provenance,
-            code=n.code,
-            service=n.service,
-            name=n.name,
-            note=n.note,
-            superseded_by=n.superseded_by,
-            action=n.action,
-        )
-        for i, n in enumerate(doc.notes)
-    ]
+    # Entries and notes name their columns as the table does; only provenance is spread out.
+    rows += [row("entry", i, e.provenance, **_fields(e)) for i, e in enumerate(doc.entries)]
+    rows += [row("note", i, n.provenance, **_fields(n)) for i, n in enumerate(doc.notes)]
     return rows
 
 
@@ -306,32 +291,9 @@ async def replace_catalogue(
                 ],
             )
     if doc.error_types:
-        await conn.execute(
-            insert(ErrorTypeRow),
-            [
-                {
-                    "position": i,
-                    "namespace": t.namespace,
-                    "type": t.type,
-                    "description": t.description,
-                }
-                for i, t in enumerate(doc.error_types)
-            ],
-        )
+        await conn.execute(insert(ErrorTypeRow), _positioned(doc.error_types))
     if doc.envelope:
-        await conn.execute(
-            insert(EnvelopeFieldRow),
-            [
-                {
-                    "position": i,
-                    "name": f.name,
-                    "type": f.type,
-                    "required": f.required,
-                    "example": f.example,
-                }
-                for i, f in enumerate(doc.envelope)
-            ],
-        )
+        await conn.execute(insert(EnvelopeFieldRow), _positioned(doc.envelope))
     loaded_at = datetime.now(UTC)
     revision = (
         await conn.execute(
