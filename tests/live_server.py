@@ -20,6 +20,13 @@ from app.seeds import DEFAULT_SEED_PATH
 from app.settings import Settings, async_database_url
 
 
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nothing listens on right now (for a server the test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @contextmanager
 def serve_seeded(folder: Path) -> Iterator[str]:
     """Yield the base URL (``http://127.0.0.1:<port>``) of errcat on ``folder/errcat.db``."""

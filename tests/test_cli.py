@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 
 from app.cli import cli
 from tests.conftest import Database
+from tests.live_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/x"
@@ -285,14 +285,8 @@ def test_migrate_and_seed_log_only_json_lines(tmp_path):
     assert all(json.loads(line) for line in seeded.stderr.splitlines())
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_logs_only_json_lines_from_start_up(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'errcat.db'}", "PORT": str(port)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve"],
@@ -325,7 +319,7 @@ def test_serve_logs_only_json_lines_from_start_up(tmp_path):
 def test_serve_with_the_database_unreachable_retries_then_gives_up_in_json_with_exit_3():
     # serve retries with backoff while the database is away (app.startup); STARTUP_TIMEOUT bounds
     # the wait, after which it exits 3, every line JSON and no traceback.
-    result = run("serve", DATABASE_URL=UNREACHABLE, PORT=str(_free_port()), STARTUP_TIMEOUT="1")
+    result = run("serve", DATABASE_URL=UNREACHABLE, PORT=str(free_port()), STARTUP_TIMEOUT="1")
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     records = [json.loads(line) for line in result.stderr.splitlines()]
@@ -338,9 +332,7 @@ def test_serve_on_an_unmigrated_database_with_migrations_off_exits_3_at_once(tmp
     # Waiting does not migrate a database: with ERRCAT_MIGRATE=0 it is a state to report.
     db = tmp_path / "empty.db"
     db.touch()
-    result = run(
-        "serve", DATABASE_URL=f"sqlite:///{db}", ERRCAT_MIGRATE="0", PORT=str(_free_port())
-    )
+    result = run("serve", DATABASE_URL=f"sqlite:///{db}", ERRCAT_MIGRATE="0", PORT=str(free_port()))
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert "retrying" not in result.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,19 +12,15 @@ from pathlib import Path
 
 import httpx
 
+from tests.live_server import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "shutdown-test-token"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_sigterm_writes_every_acknowledged_observation(tmp_path):
     db = tmp_path / "errcat.db"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{db}",

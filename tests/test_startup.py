@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from sqlalchemy.engine import make_url
 from app.seeds import SeedError
 from app.settings import Settings, SettingsError
 from app.startup import StartupError, with_backoff
+from tests.live_server import free_port
 from tests.tcp_proxy import TcpProxy
 
 
@@ -96,17 +96,11 @@ def test_settings():
             Settings.from_env({"DB_TIMEOUT": bad})
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_serve_waits_for_the_database_then_serves(postgres_db, monkeypatch):
     url = make_url(postgres_db.url)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     proxy.cut()  # the database is "down" when errcat starts
-    port = _free_port()
+    port = free_port()
     through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     env = {
         **os.environ,
