@@ -83,12 +83,18 @@ def _quality(accepted: list[MediaTypeHeader], provided: MediaTypeHeader) -> int:
 
 
 def prefers_html(headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """True when the Accept header ranks text/html strictly above application/json.
+    """True when the (first) Accept header ranks text/html strictly above application/json.
 
     Ties (``*/*``, no Accept, ``application/json, text/html``) go to JSON: the API's default.
-    A header that names no text/ type is answered without parsing, so JSON stays fast.
     """
-    raw = next((v for k, v in headers if k == b"accept"), None)
+    return accept_prefers_html(next((v for k, v in headers if k == b"accept"), None))
+
+
+def accept_prefers_html(raw: bytes | None) -> bool:
+    """``prefers_html`` for an Accept value already found (the response cache's one pass).
+
+    A value that names no text/ type is answered without parsing, so JSON stays fast.
+    """
     if raw is None or b"text/" not in raw.lower():
         return False
     try:

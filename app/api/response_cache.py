@@ -41,7 +41,7 @@ from litestar.types import (
 
 from app.api.caching import matches_if_none_match
 from app.api.errors import REQUEST_ID_HEADER, request_id
-from app.api.pages import prefers_html
+from app.api.pages import accept_prefers_html
 from app.live import LiveCatalogue
 
 _BODY_HEADERS = (b"content-length", b"content-type")
@@ -87,10 +87,25 @@ class ResponseCache:
             self._kept.clear()
             self._bytes = 0
             self._snapshot = snap
-        headers = scope["headers"]
-        origins = b"\n".join(v for k, v in headers if k == b"origin")
-        if_none_match = next((v for k, v in headers if k == b"if-none-match"), b"")
-        key = (scope["path"], scope["query_string"], prefers_html(headers), origins)
+        # One pass over the headers (the hot path); the first Accept and If-None-Match count, as
+        # in negotiation and the conditional-GET middleware, and every Origin (CORS).
+        accept: bytes | None = None
+        if_none_match = b""
+        origins: list[bytes] = []
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                if accept is None:
+                    accept = value
+            elif name == b"origin":
+                origins.append(value)
+            elif name == b"if-none-match" and not if_none_match:
+                if_none_match = value
+        key = (
+            scope["path"],
+            scope["query_string"],
+            accept_prefers_html(accept),
+            b"\n".join(origins),
+        )
         kept = self._kept.get(key)
         if kept is not None:
             await self._replay(scope, send, kept, if_none_match)
