@@ -81,9 +81,6 @@ class AmendmentsDoc(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     entries: tuple[AmendedEntry, ...] = ()
     notes: tuple[AmendmentNote, ...] = ()
 
-    def is_empty(self) -> bool:
-        return not (self.source or self.services or self.ranges or self.entries or self.notes)
-
 
 # The one empty document: CatalogueDocument's default (omitted from the canonical encoding, so
 # revisions stored before amendments existed keep their content hashes).
