@@ -32,6 +32,7 @@ from app.api.errors import CatalogueError, ErrorEnvelope
 from app.catalogue.decode import MAX_INPUT_BYTES
 from app.catalogue.drift import DriftReport, Observation, drift
 from app.catalogue.jsondoc import decode_json
+from app.catalogue.model import Snapshot
 from app.db import observation_store, store
 from app.live import LiveCatalogue
 from app.observations import (
@@ -146,7 +147,8 @@ async def _read_batch(request: Request[Any, Any, Any], max_bytes: int) -> list[A
 def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Settings) -> Router:
     # Drift reports, kept for one flush interval (the stored counts change no faster than that):
     # several dashboards polling it cost one comparison, not one each.
-    drift_reports: dict[tuple[int, int], tuple[float, DriftReport]] = {}
+    # min_count -> (when, the snapshot it was compared with, the report)
+    drift_reports: dict[int, tuple[float, Snapshot, DriftReport]] = {}
 
     @post(
         "/observations",
@@ -240,11 +242,14 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
         min_count: Annotated[int, QueryParameter(ge=1, le=10**12)] = 1,
     ) -> DriftReport:
         snap = live.snapshot
-        key = (id(snap), min_count)
         now = time.monotonic()
-        kept = drift_reports.get(key)
-        if kept is not None and now - kept[0] < settings.observations_flush_seconds:
-            return kept[1]
+        kept = drift_reports.get(min_count)
+        if (
+            kept is not None
+            and kept[1] is snap
+            and now - kept[0] < settings.observations_flush_seconds
+        ):
+            return kept[2]
         async with store_access(live.timeout, live):
             items, _, _ = await store.bounded(
                 observation_store.list_observations(live.engine), live.timeout
@@ -253,7 +258,7 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
         report = await asyncio.to_thread(drift, snap, items, min_count)
         if len(drift_reports) >= 16:
             drift_reports.clear()
-        drift_reports[key] = (now, report)
+        drift_reports[min_count] = (now, snap, report)
         return report
 
     return Router(
