@@ -33,11 +33,13 @@ from app.api.caching import ConditionalGetMiddleware
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.exports import build_router as build_exports_router
 from app.api.head import HeadAsGet, allow_by_route
+from app.api.hot_posts import HotPost, HotPosts
 from app.api.metrics import build_metrics_router
 from app.api.openapi import document_headers, operation_id
 from app.api.pages import VaryAccept
 from app.api.query_check import UnknownQueryMiddleware
-from app.api.response_cache import ResponseCache
+from app.api.response_cache import Computed, ResponseCache
+from app.catalogue.decode import MAX_INPUT_BYTES, decode
 from app.db.store import make_engine
 from app.edge import EdgeHeaders, client_gone_handler, serve_catalogue
 from app.live import LiveCatalogue
@@ -153,9 +155,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # wherever GET is (Litestar would answer 405 before any middleware), and metrics and the
     # access log record 404s and 405s as well, and the rate limit applies to them too.
     handler = VaryAccept(app.asgi_handler)
-    # The response cache answers before routing, so inside the rate limiter: replays count too.
+    # The response cache and the hot checks answer before routing, so inside the rate limiter:
+    # their answers count too.
     if settings.response_cache:
-        handler = ResponseCache(handler, live)
+        handler = ResponseCache(
+            handler, live, computed=(Computed("/codes/", "/codes/{code}", codes.code_lookup),)
+        )
+        handler = HotPosts(
+            handler,
+            live,
+            {
+                "/validate-envelope": HotPost(
+                    envelopes.lenient_report,
+                    frozenset({b"application/json"}),
+                    settings.max_body_bytes,
+                ),
+                "/decode": HotPost(
+                    decode, frozenset({b"application/json", b"text/plain"}), MAX_INPUT_BYTES
+                ),
+            },
+        )
     if settings.rate_limit:
         limiter.append(
             RateLimiter(

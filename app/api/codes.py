@@ -35,6 +35,7 @@ from app.catalogue.bulk import (
     parse_bulk_request,
 )
 from app.catalogue.guidance import ACTIONS
+from app.catalogue.model import Snapshot
 from app.catalogue.query import filter_entries, find_code, ranges_containing
 from app.live import LiveCatalogue
 
@@ -88,6 +89,13 @@ def _parse_codes(raw: list[str]) -> frozenset[int] | None:
     return frozenset(parse_int(value, "code") for value in given) if given else None
 
 
+def code_lookup(snap: Snapshot, code: str, namespace: str | None = None) -> CodeLookup:
+    """GET /codes/{code}'s answer; also computed before routing (app.api.response_cache)."""
+    number = parse_int(code, "code")
+    entries = find_code(snap, number, namespace)
+    return CodeLookup(code=number, entries=entries, ranges=ranges_containing(snap, number))
+
+
 def build_router(live: LiveCatalogue) -> Router:
     @get(
         "/codes/{code:str}",
@@ -109,10 +117,7 @@ def build_router(live: LiveCatalogue) -> Router:
         ],
         namespace: NamespaceParam = None,
     ) -> CodeLookup:
-        snap = live.snapshot
-        number = parse_int(code, "code")
-        entries = find_code(snap, number, namespace)
-        return CodeLookup(code=number, entries=entries, ranges=ranges_containing(snap, number))
+        return code_lookup(live.snapshot, code, namespace)
 
     @get(
         "/codes",

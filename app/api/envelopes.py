@@ -37,6 +37,7 @@ from app.catalogue.envelope import (
 )
 from app.catalogue.envelope_fields import ENVELOPE_FIELDS, REQUIRED_BY_BOTH
 from app.catalogue.jsondoc import decode_json
+from app.catalogue.model import Snapshot
 from app.catalogue.vocabulary import Profile
 from app.live import LiveCatalogue
 
@@ -58,6 +59,11 @@ HttpStatusParam = Annotated[
         description="The status line the envelope was sent with; `error.status` must equal it",
     ),
 ]
+
+
+def lenient_report(snap: Snapshot, body: bytes) -> EnvelopeReport:
+    """POST /validate-envelope's report on a JSON body sent with no query (app.api.hot_posts)."""
+    return validate_envelope(snap, decode_json(body), profile=Profile.lenient.value)
 
 
 async def read_json(

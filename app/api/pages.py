@@ -15,6 +15,7 @@ handler, untouched. Both answers carry ``Vary: Accept`` (``VaryAccept``).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
@@ -93,10 +94,16 @@ def prefers_html(headers: Iterable[tuple[bytes, bytes]]) -> bool:
 def accept_prefers_html(raw: bytes | None) -> bool:
     """``prefers_html`` for an Accept value already found (the response cache's one pass).
 
-    A value that names no text/ type is answered without parsing, so JSON stays fast.
+    A value that names no text/ type is answered without parsing, so JSON stays fast; browsers
+    send a handful of distinct Accept values, so the parsed outcome is remembered (bounded).
     """
     if raw is None or b"text/" not in raw.lower():
         return False
+    return _html_ranked_first(raw)
+
+
+@functools.lru_cache(maxsize=512)
+def _html_ranked_first(raw: bytes) -> bool:
     try:
         accepted = [MediaTypeHeader(t) for t in raw.decode("latin-1").split(",") if t.strip()]
         return _quality(accepted, _HTML) > _quality(accepted, _JSON)

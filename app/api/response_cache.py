@@ -22,12 +22,25 @@ What keeps it correct:
   client's to vary: 4,096 listings of 55 KB each once took a process from 88 to 320 MB).
 - Routing-derived scope keys that outer layers read (``path_template`` for metrics) are kept
   with the answer and restored on a replay.
+
+Two more kinds of answer are replayed, both because clients poll them:
+- The deterministic errors of these routes (400 and 404: a code the page lacks, which the live
+  platform sends) carry the request id in their body, so they are kept with the body split
+  around it and replayed with the request's own id. They are keyed on every ``Accept`` value,
+  since errors negotiate problem details too, and kept only when the id occurs exactly once.
+- Routes given in ``computed`` (``GET /codes/{code}``) have a cheap answer function: a miss is
+  answered by that function's encoded Struct under the headers the application last sent for
+  the route, without routing, once one answer has taught them. With 100,000 codes most lookups
+  miss any bounded cache; this keeps them off the framework's path. The function is the one the
+  handler calls, and the tests compare every code both ways.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
@@ -42,10 +55,26 @@ from litestar.types import (
 from app.api.caching import matches_if_none_match
 from app.api.errors import REQUEST_ID_HEADER, request_id
 from app.api.pages import accept_prefers_html
+from app.catalogue.errors import CatalogueProblem
+from app.catalogue.model import Snapshot
 from app.live import LiveCatalogue
 
 _BODY_HEADERS = (b"content-length", b"content-type")
 _REQUEST_ID = REQUEST_ID_HEADER.encode()
+_CONTENT_LENGTH = b"content-length"
+# The errors a catalogue route gives for what the request names, whatever else happens.
+_KEPT_ERRORS = frozenset({400, 404})
+MAX_ERROR_BODY = 4096  # an envelope is a few hundred bytes: 1,024 of them stay under 4 MiB
+
+# A path's answer computed from the snapshot and the rest of the path (None: let the
+# application answer); may raise a CatalogueProblem, as the handler would.
+AnswerFunction = Callable[[Snapshot, str], msgspec.Struct | None]
+
+
+class Computed(NamedTuple):
+    prefix: str  # "/codes/"
+    path_template: str  # what routing calls the route: "/codes/{code}"
+    answer: AnswerFunction
 
 
 class Kept(NamedTuple):
@@ -56,27 +85,48 @@ class Kept(NamedTuple):
     path_template: str
 
 
+class KeptError(NamedTuple):
+    status: int
+    headers: list[tuple[bytes, bytes]]  # as sent, less the request id
+    before_id: bytes  # the body up to the request id
+    after_id: bytes  # and after it
+    path_template: str
+
+
+def with_length(headers: list[tuple[bytes, bytes]], length: int) -> list[tuple[bytes, bytes]]:
+    """``headers`` with Content-Length saying ``length`` (in place, so the order is kept)."""
+    value = str(length).encode()
+    return [(k, value) if k.lower() == _CONTENT_LENGTH else (k, v) for k, v in headers]
+
+
 class ResponseCache:
     def __init__(
         self,
         app: ASGIApp,
         live: LiveCatalogue,
         *,
+        computed: tuple[Computed, ...] = (),
         max_entries: int = 4096,
         max_body: int = 1_048_576,
         max_total: int = 16 * 1_048_576,
+        max_errors: int = 1024,
     ) -> None:
         self.app = app
         self.live = live
+        self.computed = computed
         self.max_entries = max_entries
         self.max_body = max_body
         self.max_total = max_total
+        self.max_errors = max_errors
         self._snapshot: object = None
         self._kept: dict[tuple[object, ...], Kept] = {}
+        self._errors: dict[tuple[object, ...], KeptError] = {}
+        # Per computed route and Origin values: the headers of its last JSON answer.
+        self._learnt: dict[tuple[object, object], list[tuple[bytes, bytes]]] = {}
         self._bytes = 0
 
     def __len__(self) -> int:
-        return len(self._kept)
+        return len(self._kept) + len(self._errors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         snap = self.live.loaded
@@ -85,32 +135,56 @@ class ResponseCache:
             return
         if snap is not self._snapshot:
             self._kept.clear()
+            self._errors.clear()
+            self._learnt.clear()
             self._bytes = 0
             self._snapshot = snap
         # One pass over the headers (the hot path); the first Accept and If-None-Match count, as
         # in negotiation and the conditional-GET middleware, and every Origin (CORS).
-        accept: bytes | None = None
+        accepts: list[bytes] = []
         if_none_match = b""
         origins: list[bytes] = []
         for name, value in scope["headers"]:
             if name == b"accept":
-                if accept is None:
-                    accept = value
+                accepts.append(value)
             elif name == b"origin":
                 origins.append(value)
             elif name == b"if-none-match" and not if_none_match:
                 if_none_match = value
-        key = (
-            scope["path"],
-            scope["query_string"],
-            accept_prefers_html(accept),
-            b"\n".join(origins),
-        )
+        html = accept_prefers_html(accepts[0] if accepts else None)
+        origin = b"\n".join(origins)
+        key = (scope["path"], scope["query_string"], html, origin)
         kept = self._kept.get(key)
+        if kept is None and not html and not scope["query_string"]:
+            kept = self._compute(scope["path"], key, snap, origin)
         if kept is not None:
             await self._replay(scope, send, kept, if_none_match)
             return
-        await self._answer_and_keep(scope, receive, send, key, snap)
+        error_key = (scope["path"], scope["query_string"], b"\n".join(accepts), origin)
+        error = self._errors.get(error_key)
+        if error is not None:
+            await self._replay_error(scope, send, error)
+            return
+        await self._answer_and_keep(scope, receive, send, key, error_key, snap)
+
+    def _compute(
+        self, path: str, key: tuple[object, ...], snap: Snapshot, origin: bytes
+    ) -> Kept | None:
+        for route in self.computed:
+            if not path.startswith(route.prefix):
+                continue
+            headers = self._learnt.get((route.path_template, origin))
+            if headers is None:
+                return None  # nothing taught yet: the application answers (and teaches)
+            try:
+                answer = route.answer(snap, path[len(route.prefix) :])
+            except CatalogueProblem:
+                return None  # the application gives the error (then kept as one, if it may be)
+            if answer is None:
+                return None
+            body = msgspec.json.encode(answer)
+            return self._keep(key, with_length(headers, len(body)), body, route.path_template)
+        return None
 
     async def _replay(self, scope: Scope, send: Send, kept: Kept, if_none_match: bytes) -> None:
         scope["path_template"] = kept.path_template
@@ -134,8 +208,27 @@ class ResponseCache:
             HTTPResponseBodyEvent(type="http.response.body", body=kept.body, more_body=False)
         )
 
+    async def _replay_error(self, scope: Scope, send: Send, kept: KeptError) -> None:
+        scope["path_template"] = kept.path_template
+        rid = request_id(scope).encode()
+        body = kept.before_id + rid + kept.after_id
+        await send(
+            HTTPResponseStartEvent(
+                type="http.response.start",
+                status=kept.status,
+                headers=[*with_length(kept.headers, len(body)), (_REQUEST_ID, rid)],
+            )
+        )
+        await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))
+
     async def _answer_and_keep(
-        self, scope: Scope, receive: Receive, send: Send, key: tuple[object, ...], snap: object
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: tuple[object, ...],
+        error_key: tuple[object, ...],
+        snap: Snapshot,
     ) -> None:
         start: HTTPResponseStartEvent | None = None
         chunks: list[bytes] = []
@@ -156,27 +249,66 @@ class ResponseCache:
         handler = scope.get("route_handler")
         if (
             start is None
-            or start["status"] != 200
             or handler is None
             or not handler.opt.get("cacheable")
             or size > self.max_body
             or self.live.loaded is not snap
         ):
             return
+        rid = request_id(scope).encode()
         headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != _REQUEST_ID]
-        etag = next((v for k, v in headers if k.lower() == b"etag"), None)
-        if etag is None:
-            return  # not a conditional-GET answer: nothing says it is a function of the snapshot
         body = b"".join(chunks)
+        template = scope.get("path_template", "unmatched")
+        if start["status"] in _KEPT_ERRORS:
+            self._keep_error(error_key, start["status"], headers, body, rid, template)
+        elif start["status"] == 200:
+            self._keep(key, headers, body, template)
+            _path, query, html, origin = key
+            if not query and not html and any(c.path_template == template for c in self.computed):
+                self._learnt[(template, origin)] = headers
+
+    def _make_room(self, size: int) -> None:
         while self._kept and (
-            len(self._kept) >= self.max_entries or self._bytes + len(body) > self.max_total
+            len(self._kept) >= self.max_entries or self._bytes + size > self.max_total
         ):
             self._bytes -= len(self._kept.pop(next(iter(self._kept))).body)
+
+    def _keep(
+        self,
+        key: tuple[object, ...],
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        path_template: str,
+    ) -> Kept | None:
+        etag = next((v for k, v in headers if k.lower() == b"etag"), None)
+        if etag is None:
+            return None  # no validator: nothing says it is a function of the snapshot
+        self._make_room(len(body))
         self._bytes += len(body)
-        self._kept[key] = Kept(
+        kept = Kept(
             headers=headers,
             not_modified_headers=[(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS],
             body=body,
             etag=etag,
-            path_template=scope.get("path_template", "unmatched"),
+            path_template=path_template,
         )
+        self._kept[key] = kept
+        return kept
+
+    def _keep_error(
+        self,
+        key: tuple[object, ...],
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        rid: bytes,
+        path_template: str,
+    ) -> None:
+        if body.count(rid) != 1:
+            return  # a client's short id could also occur elsewhere in the body: not templatable
+        before, after = body.split(rid)
+        if len(body) > MAX_ERROR_BODY:
+            return
+        while len(self._errors) >= self.max_errors:
+            self._errors.pop(next(iter(self._errors)))
+        self._errors[key] = KeptError(status, headers, before, after, path_template)

@@ -7,10 +7,11 @@ import re
 from collections.abc import Iterator
 from typing import ClassVar
 
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from app.api.response_cache import ResponseCache
+from app.api.response_cache import Computed, ResponseCache
 from app.main import create_app
 
 VARYING = {"x-request-id", "date"}  # the request's own id; the server's clock
@@ -74,13 +75,50 @@ def test_conditional_gets_answer_as_without_the_cache(clients) -> None:
     assert cached.get("/codes/1205", headers={"If-None-Match": etag}).status_code == 304
 
 
-def test_errors_and_uncacheable_routes_are_never_kept(clients) -> None:
+def test_errors_and_uncacheable_routes_answer_as_without_the_cache(clients) -> None:
     cached, plain = clients
     same_id = {"X-Request-ID": "req-compare"}  # error envelopes carry the request id
     for path in ("/codes/99999", "/codes/abc", "/codes?status=9", "/health", "/nowhere"):
         for _ in range(2):
             ours = _comparable(cached.get(path, headers=same_id))
             assert ours == _comparable(plain.get(path, headers=same_id)), path
+
+
+ERROR_PATHS = (
+    "/codes/99999",  # a code the page lacks
+    "/codes/abc",
+    "/codes?status=9",
+    "/ranges/resolve?code=4321",  # in no range
+    "/services/nowhere",
+)
+
+
+@pytest.mark.parametrize("accept", [None, "application/problem+json", "text/html"])
+def test_errors_are_replayed_with_the_requests_own_id(clients, accept) -> None:
+    cached, plain = clients
+    sent = {"Accept": accept} if accept else {}
+    for path in ERROR_PATHS:
+        for rid in ("first-id", "req_0123456789abcdef01234567", "a-much-longer-request-id-" * 4):
+            headers = {**sent, "X-Request-ID": rid}
+            ours, theirs = cached.get(path, headers=headers), plain.get(path, headers=headers)
+            assert ours.status_code in (400, 404), path
+            assert _comparable(ours) == _comparable(theirs), (path, rid)
+            assert ours.headers["x-request-id"] == rid
+        # A generated id is the request's own, in the header and the envelope alike.
+        first, second = cached.get(path, headers=sent), cached.get(path, headers=sent)
+        assert first.headers["x-request-id"] != second.headers["x-request-id"]
+        for answer in (first, second):
+            if "html" not in answer.headers["content-type"]:
+                assert answer.headers["x-request-id"] in answer.text
+
+
+def test_an_id_occurring_twice_in_an_error_is_not_templated(clients) -> None:
+    cached, plain = clients
+    # "4" occurs in the message as well as in request_id: splitting there would be wrong.
+    for _ in range(3):
+        ours = cached.get("/ranges/resolve?code=4321", headers={"X-Request-ID": "4"})
+        theirs = plain.get("/ranges/resolve?code=4321", headers={"X-Request-ID": "4"})
+        assert _comparable(ours) == _comparable(theirs)
 
 
 def test_replays_are_counted_under_their_route_in_metrics(clients) -> None:
@@ -202,3 +240,68 @@ def test_the_cache_is_bounded_in_total_bytes() -> None:
         assert len(cache) == 6  # 6 x 3 bytes <= 20 < 7 x 3
 
     asyncio.run(scenario())
+
+
+# --- computed answers: a miss on GET /codes/{code} answered without the application ---------------
+
+
+class _Lookup(msgspec.Struct):
+    code: int
+
+
+def _answer(_snap, rest: str) -> _Lookup | None:
+    return _Lookup(int(rest)) if rest.isdigit() else None
+
+
+async def _numbers_app(scope, receive, send) -> None:
+    _numbers_app.calls += 1  # type: ignore[attr-defined]
+    scope["route_handler"] = _Handler()
+    scope["path_template"] = "/n/{n}"
+    answer = _answer(None, scope["path"].removeprefix("/n/"))
+    body = msgspec.json.encode(answer) if answer else b"no"
+    status = 200 if answer else 404
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if answer:
+        headers.append((b"etag", b'W/"1"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def test_a_computed_route_answers_misses_without_the_application() -> None:
+    _numbers_app.calls = 0  # type: ignore[attr-defined]
+    cache = ResponseCache(
+        _numbers_app, _Live(), computed=(Computed("/n/", "/n/{n}", _answer),), max_entries=2
+    )
+
+    async def scenario() -> None:
+        assert await _get(cache, "/n/1") == b'{"code":1}'  # teaches the route's headers
+        assert _numbers_app.calls == 1  # type: ignore[attr-defined]
+        for n in range(2, 50):  # far more than the cache keeps
+            assert await _get(cache, f"/n/{n}") == f'{{"code":{n}}}'.encode()
+        assert _numbers_app.calls == 1  # type: ignore[attr-defined]
+        assert len(cache) == 2
+        assert await _get(cache, "/n/x") == b"no"  # the function declines: the app answers
+        assert _numbers_app.calls == 2  # type: ignore[attr-defined]
+
+    asyncio.run(scenario())
+
+
+def test_every_code_is_computed_byte_for_byte(seeded_db) -> None:
+    """With room for one answer only, every lookup after the first is computed, not replayed."""
+    with (
+        TestClient(app=create_app(seeded_db.settings())) as cached,
+        TestClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
+    ):
+        cache = _response_cache(cached.app.asgi_handler)
+        cache.max_entries = 1
+        codes = sorted({e["code"] for e in plain.get("/codes?limit=500").json()["items"]})
+        for code in codes:
+            expected = _comparable(plain.get(f"/codes/{code}"))
+            assert _comparable(cached.get(f"/codes/{code}")) == expected, code
+        assert len(cache) == 1
+
+
+def _response_cache(handler) -> ResponseCache:
+    while not isinstance(handler, ResponseCache):
+        handler = handler.app
+    return handler
