@@ -121,8 +121,8 @@ class ResponseCache:
         self._snapshot: object = None
         self._kept: dict[tuple[object, ...], Kept] = {}
         self._errors: dict[tuple[object, ...], KeptError] = {}
-        # Per computed route and Origin values: the headers of its last JSON answer.
-        self._learnt: dict[tuple[object, object], list[tuple[bytes, bytes]]] = {}
+        # Per computed route and Origin values: its last JSON answer (for the headers).
+        self._learnt: dict[tuple[object, object], Kept] = {}
         self._bytes = 0
 
     def __len__(self) -> int:
@@ -173,8 +173,8 @@ class ResponseCache:
         for route in self.computed:
             if not path.startswith(route.prefix):
                 continue
-            headers = self._learnt.get((route.path_template, origin))
-            if headers is None:
+            learnt = self._learnt.get((route.path_template, origin))
+            if learnt is None:
                 return None  # nothing taught yet: the application answers (and teaches)
             try:
                 answer = route.answer(snap, path[len(route.prefix) :])
@@ -183,7 +183,13 @@ class ResponseCache:
             if answer is None:
                 return None
             body = msgspec.json.encode(answer)
-            return self._keep(key, with_length(headers, len(body)), body, route.path_template)
+            kept = learnt._replace(headers=with_length(learnt.headers, len(body)), body=body)
+            # Kept while there is room, never at the cost of another answer: with more codes
+            # than the cache holds, a rotation would otherwise only churn it.
+            if len(self._kept) < self.max_entries and self._bytes + len(body) <= self.max_total:
+                self._kept[key] = kept
+                self._bytes += len(body)
+            return kept
         return None
 
     async def _replay(self, scope: Scope, send: Send, kept: Kept, if_none_match: bytes) -> None:
@@ -262,10 +268,11 @@ class ResponseCache:
         if start["status"] in _KEPT_ERRORS:
             self._keep_error(error_key, start["status"], headers, body, rid, template)
         elif start["status"] == 200:
-            self._keep(key, headers, body, template)
+            kept = self._keep(key, headers, body, template)
             _path, query, html, origin = key
-            if not query and not html and any(c.path_template == template for c in self.computed):
-                self._learnt[(template, origin)] = headers
+            computed = any(c.path_template == template for c in self.computed)
+            if kept is not None and computed and not query and not html:
+                self._learnt[(template, origin)] = kept
 
     def _make_room(self, size: int) -> None:
         while self._kept and (
