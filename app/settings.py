@@ -108,7 +108,8 @@ class Settings:
     # `errcat serve` migrates and seeds before serving unless these are off.
     migrate_on_start: bool = True
     seed_on_start: bool = True
-    # Replay catalogue answers encoded once per snapshot, before routing (app.api.response_cache).
+    # Answer before routing what the handlers would answer: replayed catalogue answers
+    # (app.api.response_cache) and the common case of the two checks (app.api.hot_posts).
     response_cache: bool = True
     # The HTTP server's edge (app.server): request head size and header count (431 beyond),
     # seconds to send a request head / a body (408 or a closed connection after), idle keep-alive
