@@ -12,7 +12,6 @@ characters turned into ``-`` (``Auth_Config`` -> ``auth-config``, ``Prisma/Datab
 
 from __future__ import annotations
 
-import math
 import re
 from bisect import bisect_right
 from collections import Counter
@@ -360,30 +359,27 @@ def snapshot_steps(
     )
 
 
-def _code_key(e: Entry) -> float:
-    return NO_CODE if e.code is None else e.code
-
-
-NO_CODE = math.inf  # numberless entries sort after every code
-
-
 def _in_listing_order(entries: list[Entry], step: int) -> Generator[None, None, tuple[Entry, ...]]:
-    """``entries`` in every listing's order (``entry_order``), stably: by code (one short
-    sort: the page's order is nearly that already, and the keys are the entries' own code
-    objects, so nothing is allocated per entry), then each run of one code by service."""
-    ordered = sorted(entries, key=_code_key)
+    """``entries`` in every listing's order (``entry_order``), stably: the numbered ones by
+    code (one short sort: the page's order is nearly that already, and the key is a C getter
+    returning the entries' own code objects, so nothing is allocated per entry), each run of
+    one code then by service; the numberless ones after them, by service."""
+    numbered = [e for e in entries if e.code is not None]
+    numberless = sorted((e for e in entries if e.code is None), key=attrgetter("service"))
+    numbered.sort(key=attrgetter("code"))
+    yield
     at = 0
-    while at < len(ordered):
+    while at < len(numbered):
         end = at + 1
-        key = _code_key(ordered[at])
-        while end < len(ordered) and _code_key(ordered[end]) == key:
+        code = numbered[at].code
+        while end < len(numbered) and numbered[end].code == code:
             end += 1
         if end - at > 1:
-            ordered[at:end] = sorted(ordered[at:end], key=attrgetter("service"))
+            numbered[at:end] = sorted(numbered[at:end], key=attrgetter("service"))
         if at // step != end // step:
             yield
         at = end
-    return tuple(ordered)
+    return (*numbered, *numberless)
 
 
 def document_head(doc: CatalogueDocument) -> CatalogueDocument:
