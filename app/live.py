@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
+import gc
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -22,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.catalogue.errors import CatalogueNotLoaded
 from app.catalogue.model import Snapshot
-from app.catalogue.query import build_snapshot
+from app.catalogue.query import snapshot_steps
 from app.db import store
 
 log = logging.getLogger("errcat")
@@ -30,6 +34,7 @@ log = logging.getLogger("errcat")
 FIRST_LOAD_RETRY = 5.0  # seconds between attempts at a first load when reloads are off
 # Reading a whole catalogue is several statements: it gets this many DB_TIMEOUTs in all.
 FULL_READ_FACTOR = 5
+TRIM_AFTER = 1.0  # seconds between a swap and giving the freed heap back (trim_heap)
 
 
 def is_stall(exc: BaseException) -> bool:
@@ -52,6 +57,7 @@ class LiveCatalogue:
         self.reloads = 0
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
+        self._reloading = asyncio.Lock()
         # The database as last seen: "unknown" until the first call, then "ok",
         # "unreachable" or "stalled"; db_error is the failure's type name (never its text,
         # which can name hosts or SQL, since /ready is public).
@@ -108,29 +114,55 @@ class LiveCatalogue:
         return snap
 
     async def reload(self) -> bool:
-        """Load the newest revision if it differs from the one served; True when swapped."""
+        """Load the newest revision if it differs from the one served; True when swapped.
+
+        Only the database read waits on I/O; the rest is computation kept off the event loop's
+        critical path: the stored document is decoded and hash-checked in a worker thread, and
+        the Snapshot is built in steps of a few thousand entries with the loop serving requests
+        between them (100,000 codes built in one go held the loop for about 0.5 s,
+        docs/performance.md). Requests keep the old snapshot until the single assignment that
+        swaps the finished one in. One reload at a time.
+        """
+        async with self._reloading:
+            return await self._reload()
+
+    async def _reload(self) -> bool:
         try:
             latest = await store.bounded(store.latest_revision(self.engine), self.timeout)
-            current = self._snapshot
-            if latest is None or (current is not None and current.version.revision == latest):
+            served = self._snapshot.version.revision if self._snapshot is not None else None
+            if latest is None or served == latest:
                 self.record_database(None)
                 return False
             found = await store.bounded(
-                store.read_catalogue(self.engine), self.timeout * FULL_READ_FACTOR
+                store.read_stored(self.engine), self.timeout * FULL_READ_FACTOR
             )
-        except store.InconsistentRead:
-            self.record_database(None)
-            raise
         except Exception as exc:
             self.record_database(exc)
             raise
         self.record_database(None)
         if found is None:
             return False
-        doc, version = found
-        self._snapshot = build_snapshot(doc, version)
+        raw, version = found
+        del found
+        doc = await asyncio.to_thread(store.decode_stored, raw, version)  # or InconsistentRead
+        del raw  # (the encoded document: about as large as the decoded one)
+        steps = snapshot_steps(doc, version)
+        del doc  # (the build holds it until done, then only the Snapshot remains)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                snapshot: Snapshot = done.value
+                break
+            await asyncio.sleep(0)  # let requests in
+        self._snapshot = snapshot
+        del snapshot
         self.reloads += 1
         log.info("catalogue revision %s loaded", version.revision)
+        freeze_survivors()
+        # The old snapshot is freed once the requests (and per-snapshot caches) holding it let
+        # go, which takes the next few requests: the heap is trimmed a moment later.
+        asyncio.get_running_loop().call_later(TRIM_AFTER, trim_heap)
         return True
 
     async def start(self) -> None:
@@ -167,3 +199,33 @@ def _text(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError) and not str(exc):
         return "no answer within DB_TIMEOUT"
     return str(exc)
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+MALLOC_TRIM = _malloc_trim()
+
+
+def freeze_survivors() -> None:
+    """After a swap, as the lifespan does after start-up: collect what is cyclic garbage now,
+    then freeze the survivors (the new snapshot above all) out of the collector's generations,
+    so that no full collection walks 100,000 entries on the request path (docs/performance.md).
+    A frozen object is still freed as soon as nothing refers to it: the snapshot has no
+    reference cycles, so the old one goes when the last request holding it is done."""
+    gc.collect()
+    gc.freeze()
+
+
+def trim_heap() -> None:
+    """``malloc_trim(0)``: give the C heap's free pages back to the system (glibc keeps them
+    otherwise, and the old snapshot's large arrays leave plenty). No-op without glibc."""
+    if MALLOC_TRIM is not None:
+        MALLOC_TRIM(0)

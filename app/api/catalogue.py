@@ -18,7 +18,7 @@ from app.revisions import revision_changes
 
 
 def _info(snap: Snapshot) -> CatalogueInfo:
-    doc = snap.document
+    doc = snap.head
     return CatalogueInfo(
         version=snap.version,
         source=doc.source,

@@ -2,7 +2,7 @@
 catalogue says? One pass over already-decoded JSON; every finding carries a JSON Pointer.
 
 Two published descriptions of the envelope exist and live responses follow one or the other:
-the catalogue page's (``snapshot.document.envelope``: ``message``, ``code``, ``status``,
+the catalogue page's (``snapshot.head.envelope``: ``message``, ``code``, ``status``,
 ``request_id`` required) and the Platform API v3.1 OpenAPI ``Error`` schema
 (``PLATFORM_OPENAPI_ERROR``, from the one field table in ``envelope_fields``: ``message``,
 ``code``, ``slug``, ``status`` required). Reading the body is ``jsondoc``'s part. The profiles
@@ -208,7 +208,7 @@ def _check_fields(
 ) -> dict[str, Any]:
     """Shape rules for every known field; returns the fields whose values have the right type."""
     usable: dict[str, Any] = {}
-    for rule in field_rules(snap.document.envelope):
+    for rule in field_rules(snap.head.envelope):
         path = _field_pointer(rule.name)
         if rule.name not in body:
             if rule.required(profile):
@@ -416,7 +416,7 @@ def validate_envelope(
         )
         return out.report((), None)
 
-    rules = field_rules(snap.document.envelope)
+    rules = field_rules(snap.head.envelope)
     _duplicate_members(out, body, ("error",))
     _unknown_members(out, body, {r.name for r in rules}, ("error",))
     fields = _check_fields(snap, out, body, profile)

@@ -54,8 +54,8 @@ def export_version(snap: Snapshot) -> ExportVersion:
 def catalogue_export(snap: Snapshot) -> CatalogueExport:
     return CatalogueExport(
         version=export_version(snap),
-        source=snap.document.source,
-        envelope=snap.document.envelope,
+        source=snap.head.source,
+        envelope=snap.head.envelope,
         ranges=snap.ranges,
         sections=snap.sections,
         error_types=snap.error_types,
@@ -146,7 +146,7 @@ def _amendments_markdown(snap: Snapshot) -> list[str]:
 def render_markdown(snap: Snapshot) -> bytes:
     """The page as Markdown, in its layout: envelope format, ranges, each platform section with
     its table, then Thermos's own codes and error types. Every row as printed."""
-    doc, version = snap.document, snap.version
+    doc, version = snap.head, snap.version
     example = {"error": {f.name: _example_value(f) for f in doc.envelope}}
     out = [
         f"# {_cell(doc.source)}",

@@ -33,7 +33,7 @@ from app.catalogue.query import RANGED_NAMESPACE, describe_ranges
 
 def page_only(snapshot: Snapshot) -> Snapshot:
     """The snapshot as the page alone gives it: no amended entry, section or range."""
-    page_ranges = snapshot.ranges[: len(snapshot.document.ranges)]
+    page_ranges = snapshot.ranges[: len(snapshot.head.ranges)]
     sections = tuple(
         msgspec.structs.replace(s, entries=tuple(e for e in s.entries if e.origin == "page"))
         for s in snapshot.sections
@@ -48,22 +48,25 @@ def page_only(snapshot: Snapshot) -> Snapshot:
 
 
 def _known_services(snapshot: Snapshot) -> set[str]:
-    doc = snapshot.document
+    doc = snapshot.head
     return {s.name for s in doc.sections} | {s.name for s in doc.amendments.services}
 
 
 def _page_entries(snapshot: Snapshot) -> dict[tuple[str, int | None, str], int]:
     """(service, code, name) -> status, for the page's entries."""
+    # (the page's rows are the page entries of the page's sections, in the page's order)
     return {
-        (s.name, row.code, row.name): row.status
-        for s in snapshot.document.sections
-        for row in s.rows
+        (s.name, e.code, e.name): e.status
+        for s in snapshot.sections
+        if s.origin == "page"
+        for e in s.entries
+        if e.origin == "page"
     }
 
 
 def _amended_against_page(snapshot: Snapshot) -> Iterator[Finding]:
     page = _page_entries(snapshot)
-    for a in snapshot.document.amendments.entries:
+    for a in snapshot.head.amendments.entries:
         status = page.get((a.service, a.code, a.name))
         if status is None:
             continue
@@ -109,7 +112,7 @@ def _amended_ranges(snapshot: Snapshot) -> Iterator[Finding]:
 
 def _unknown_services(snapshot: Snapshot) -> Iterator[Finding]:
     known = _known_services(snapshot)
-    amendments = snapshot.document.amendments
+    amendments = snapshot.head.amendments
     for kind, items in (("entry", amendments.entries), ("note", amendments.notes)):
         for item in items:
             if item.service not in known:
@@ -125,7 +128,7 @@ def _unknown_services(snapshot: Snapshot) -> Iterator[Finding]:
 
 def _notes(snapshot: Snapshot) -> Iterator[Finding]:
     documented = {(e.service, e.code, e.name) for e in snapshot.entries}
-    for n in snapshot.document.amendments.notes:
+    for n in snapshot.head.amendments.notes:
         if (n.service, n.code, n.name) not in documented:
             yield _finding(
                 "amendment.note_without_entry",

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from http import HTTPStatus
+from operator import attrgetter
 from types import MappingProxyType
 
 import msgspec
@@ -82,6 +83,14 @@ class RangeIndex:
         return self._holders[at] if at >= 0 else ()
 
 
+class Shared:
+    """The one object kept for each distinct name and status while a snapshot is built."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.statuses: dict[int, int] = {}
+
+
 def _entry(
     section_name: str,
     namespace: str,
@@ -89,13 +98,17 @@ def _entry(
     row: CodeRow,
     ranges: RangeIndex,
     overrides: GuidanceOverrides,
+    shared: Shared,
 ) -> Entry:
-    slug = f"{slug_prefix}_{row.name}"
-    advice = entry_guidance(namespace, row.code, row.name, slug, row.status, overrides)
+    # Names and statuses recur across sections (NotFound, 404): one object each, not one per row.
+    name = shared.names.setdefault(row.name, row.name)
+    status = shared.statuses.setdefault(row.status, row.status)
+    slug = f"{slug_prefix}_{name}"
+    advice = entry_guidance(namespace, row.code, name, slug, status, overrides)
     return Entry(
         code=row.code,
-        name=row.name,
-        status=row.status,
+        name=name,
+        status=status,
         description=row.description,
         service=section_name,
         namespace=namespace,
@@ -186,14 +199,45 @@ def entry_order(e: Entry) -> tuple[bool, int, str]:
     return (e.code is None, e.code or 0, e.service)
 
 
+# Entries built between two pauses of ``snapshot_steps``: a few milliseconds of work.
+STEP = 2000
+
+BuildSteps = Generator[None, None, Snapshot]
+
+
 def build_snapshot(
     doc: CatalogueDocument,
     version: CatalogueVersion,
     overrides: GuidanceOverrides | None = None,
 ) -> Snapshot:
-    """The indexed catalogue: the page's sections and rows, then what the amendments add (their
-    entries join their service's section, or a section of their own for a service the page
-    lacks; their ranges follow the page's). ``overrides`` default to the amendments' own."""
+    """The indexed catalogue, built in one go (see ``snapshot_steps``)."""
+    return run_steps(snapshot_steps(doc, version, overrides))
+
+
+def run_steps(steps: BuildSteps) -> Snapshot:
+    """Drive ``snapshot_steps`` to the end without pausing; its Snapshot."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            snapshot: Snapshot = done.value
+            return snapshot
+
+
+def snapshot_steps(
+    doc: CatalogueDocument,
+    version: CatalogueVersion,
+    overrides: GuidanceOverrides | None = None,
+    step: int = STEP,
+) -> BuildSteps:
+    """Build the indexed catalogue, pausing (``yield``) after about every ``step`` entries; the
+    generator returns the Snapshot. ``build_snapshot`` runs it straight through; the running
+    service resumes it from its event loop between requests (``app.live``), so a 100,000-code
+    build never holds the loop for long. Nothing is shared until the Snapshot is returned.
+
+    The catalogue: the page's sections and rows, then what the amendments add (their entries
+    join their service's section, or a section of their own for a service the page lacks; their
+    ranges follow the page's). ``overrides`` default to the amendments' own."""
     if overrides is None:
         overrides = amendment_overrides(doc)
     amended = doc.amendments
@@ -216,14 +260,24 @@ def build_snapshot(
     ]
     names = [s.name for s in doc.sections] + [n for _, n in amended_sections]
     keys = Counter(service_key(n) for n in names)
+    shared = Shared()
+    done = 0  # entries built since the last pause
     for s in doc.sections:
         # Thermos codes (1-6) live in their own system: platform ranges say nothing about them.
         scope = range_index if s.namespace == RANGED_NAMESPACE else no_ranges
         slug_prefix = slug_service(s.name)
-        entries = tuple(
-            _entry(s.name, s.namespace, slug_prefix, row, scope, overrides) for row in s.rows
-        )
-        entries += tuple(extra.pop(s.name, ()))
+        built: list[Entry] = []
+        for at in range(0, len(s.rows), step):
+            built += [
+                _entry(s.name, s.namespace, slug_prefix, row, scope, overrides, shared)
+                for row in s.rows[at : at + step]
+            ]
+            done += min(step, len(s.rows) - at)
+            if done >= step:
+                done = 0
+                yield
+        entries = tuple(built) + tuple(extra.pop(s.name, ()))
+        del built
         if amended.notes:
             entries = tuple(_with_notes(e, amended) for e in entries)
         key = service_key(s.name)
@@ -240,6 +294,7 @@ def build_snapshot(
             )
         )
         all_entries.extend(entries)
+    del shared
     for service, name in amended_sections:
         namespace = service.namespace if service else RANGED_NAMESPACE
         entries = tuple(_with_notes(e, amended) for e in extra.pop(name, ()))
@@ -259,14 +314,26 @@ def build_snapshot(
             )
         )
         all_entries.extend(entries)
-    # Stable sort: entries of one code in one section keep the page's order, then amendments.
-    all_entries.sort(key=entry_order)
-    by_code: dict[int, list[Entry]] = {}
-    by_slug: dict[str, list[Entry]] = {}
-    for e in all_entries:
-        if e.code is not None:
-            by_code.setdefault(e.code, []).append(e)
-        by_slug.setdefault(e.slug.lower(), []).append(e)
+    yield
+    entries_sorted = yield from _in_listing_order(all_entries, step)
+    del all_entries
+    # One tuple per entry serves both indexes while the entry is alone under its code and its
+    # slug (almost always); no per-key lists are built (they were 100,000 short-lived objects).
+    by_code: dict[int, tuple[Entry, ...]] = {}
+    by_slug: dict[str, tuple[Entry, ...]] = {}
+    http_by_status: dict[int, list[Entry]] = {}
+    for at in range(0, len(entries_sorted), step):
+        for e in entries_sorted[at : at + step]:
+            alone = (e,)
+            if e.code is not None:
+                had = by_code.get(e.code)
+                by_code[e.code] = alone if had is None else had + alone
+            slug = e.slug.lower()
+            had = by_slug.get(slug)
+            by_slug[slug] = alone if had is None else had + alone
+            if e.service == HTTP_SECTION and e.namespace == "platform":
+                http_by_status.setdefault(e.status, []).append(e)
+        yield
     aliases: dict[str, Section] = {}
     for sec in sections:
         for alias in (sec.name, sec.name.lower(), sec.key):
@@ -277,27 +344,50 @@ def build_snapshot(
     )
     return Snapshot(
         version=version,
-        document=doc,
-        entries=tuple(all_entries),
+        head=document_head(doc),
+        entries=entries_sorted,
         ranges=ranges,
         range_index=range_index,
         sections=tuple(sections),
         error_types=error_types,
-        by_code={k: tuple(v) for k, v in by_code.items()},
-        by_slug={k: tuple(v) for k, v in by_slug.items()},
+        by_code=by_code,
+        by_slug=by_slug,
         section_aliases=aliases,
         error_type_index={t.type: t for t in error_types},
-        http_section_by_status=_http_section_by_status(all_entries),
+        http_section_by_status={k: tuple(v) for k, v in http_by_status.items()},
         guidance_overrides=overrides,
     )
 
 
-def _http_section_by_status(entries: list[Entry]) -> dict[int, tuple[Entry, ...]]:
-    by_status: dict[int, list[Entry]] = {}
-    for e in entries:
-        if e.service == HTTP_SECTION and e.namespace == "platform":
-            by_status.setdefault(e.status, []).append(e)
-    return {k: tuple(v) for k, v in by_status.items()}
+def _in_listing_order(entries: list[Entry], step: int) -> Generator[None, None, tuple[Entry, ...]]:
+    """``entries`` in every listing's order (``entry_order``), stably: the numbered ones by
+    code (one short sort: the page's order is nearly that already, and the key is a C getter
+    returning the entries' own code objects, so nothing is allocated per entry), each run of
+    one code then by service; the numberless ones after them, by service."""
+    numbered = [e for e in entries if e.code is not None]
+    numberless = sorted((e for e in entries if e.code is None), key=attrgetter("service"))
+    numbered.sort(key=attrgetter("code"))
+    yield
+    at = 0
+    while at < len(numbered):
+        end = at + 1
+        code = numbered[at].code
+        while end < len(numbered) and numbered[end].code == code:
+            end += 1
+        if end - at > 1:
+            numbered[at:end] = sorted(numbered[at:end], key=attrgetter("service"))
+        if at // step != end // step:
+            yield
+        at = end
+    return (*numbered, *numberless)
+
+
+def document_head(doc: CatalogueDocument) -> CatalogueDocument:
+    """The document without its rows (every section's ``rows`` empty): a Snapshot keeps this,
+    since the rows are its page entries already (``Snapshot.document()`` puts them back)."""
+    return msgspec.structs.replace(
+        doc, sections=tuple(msgspec.structs.replace(s, rows=()) for s in doc.sections)
+    )
 
 
 def lookup(snap: Snapshot, code: int, namespace: str | None = None) -> tuple[Entry, ...]:

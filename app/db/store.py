@@ -159,13 +159,23 @@ class InconsistentRead(RuntimeError):
 
 async def read_catalogue(engine: AsyncEngine) -> tuple[CatalogueDocument, CatalogueVersion] | None:
     """The current catalogue with its version (None: never seeded): the newest revision's stored
-    document, checked against its content hash.
+    document, checked against its content hash (``read_stored`` then ``decode_stored``).
 
-    One row, read in one statement, so a reseed committing meanwhile cannot mix two revisions.
     The normalised tables hold the same catalogue (the same seeding transaction writes both) for
     the people who query them; reading it back from them took about 2 s for 100,000 codes, where
     decoding the stored document takes about 0.1 s (docs/performance.md).
     """
+    found = await read_stored(engine)
+    if found is None:
+        return None
+    raw, version = found
+    return decode_stored(raw, version), version
+
+
+async def read_stored(engine: AsyncEngine) -> tuple[str | bytes, CatalogueVersion] | None:
+    """The newest revision's stored document, still encoded, with its version (None: never
+    seeded). One row, read in one statement, so a reseed committing meanwhile cannot mix two
+    revisions."""
     async with engine.connect() as conn:
         row = (
             await conn.execute(
@@ -176,10 +186,16 @@ async def read_catalogue(engine: AsyncEngine) -> tuple[CatalogueDocument, Catalo
         ).first()
     if row is None:
         return None
-    doc, version = msgspec.json.decode(row.document, type=CatalogueDocument), _version(row)
+    return row.document, _version(row)
+
+
+def decode_stored(raw: str | bytes, version: CatalogueVersion) -> CatalogueDocument:
+    """A stored document decoded; InconsistentRead unless it reproduces its version's content
+    hash. Pure computation (no I/O): the running service calls it in a worker thread."""
+    doc = msgspec.json.decode(raw, type=CatalogueDocument)
     if content_hash(doc) != version.content_hash:
         raise InconsistentRead(f"revision {version.revision}: its document does not match its hash")
-    return doc, version
+    return doc
 
 
 def _fields(item: msgspec.Struct) -> dict[str, Any]:

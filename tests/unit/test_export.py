@@ -69,11 +69,11 @@ def test_json_holds_the_whole_catalogue():
     snap = seed_snapshot()
     export = msgspec.json.decode(render_export(snap, "json"), type=CatalogueExport)
     assert export.version.revision == 7 and export.version.content_hash == "0f" * 32
-    assert export.source == snap.document.source
-    assert export.envelope == snap.document.envelope
+    assert export.source == snap.head.source
+    assert export.envelope == snap.head.envelope
     assert export.ranges == snap.ranges
     assert export.error_types == snap.error_types
-    assert [s.heading for s in export.sections] == [s.heading for s in snap.document.sections]
+    assert [s.heading for s in export.sections] == [s.heading for s in snap.head.sections]
     entries = [e for s in export.sections for e in s.entries]
     assert sorted(entries, key=lambda e: (e.code, e.service)) == list(snap.entries)
     assert len(entries) == 202
