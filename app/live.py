@@ -54,6 +54,8 @@ class LiveCatalogue:
         self.reload_interval = reload_interval
         self.timeout = timeout
         self._snapshot: Snapshot | None = None
+        # Called after each swap: caches derived from the old snapshot let it go at once.
+        self.on_swap: list[Callable[[], None]] = []
         self.reloads = 0
         self.last_error: str | None = None
         self._task: asyncio.Task[None] | None = None
@@ -157,6 +159,8 @@ class LiveCatalogue:
             await asyncio.sleep(0)  # let requests in
         self._snapshot = snapshot
         del snapshot
+        for forget in self.on_swap:
+            forget()
         self.reloads += 1
         log.info("catalogue revision %s loaded", version.revision)
         freeze_survivors()

@@ -30,6 +30,7 @@ from app.api import (
 from app.api import decode as decode_api
 from app.api import observations as observations_api
 from app.api.caching import ConditionalGetMiddleware
+from app.api.common import forget_snapshot_memos
 from app.api.errors import RequestIdMiddleware, make_exception_handler
 from app.api.exports import build_router as build_exports_router
 from app.api.head import HeadAsGet, allow_by_route
@@ -157,12 +158,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     handler = VaryAccept(app.asgi_handler)
     # The response cache and the hot checks answer before routing, so inside the rate limiter:
     # their answers count too.
+    live.on_swap.append(forget_snapshot_memos)
     if settings.response_cache:
-        handler = ResponseCache(
+        cache = ResponseCache(
             handler, live, computed=(Computed("/codes/", "/codes/{code}", codes.code_lookup),)
         )
-        handler = HotPosts(
-            handler,
+        hot_posts = HotPosts(
+            cache,
             live,
             {
                 "/validate-envelope": HotPost(
@@ -175,6 +177,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 ),
             },
         )
+        live.on_swap += [cache.forget, hot_posts.forget]
+        handler = hot_posts
     if settings.rate_limit:
         limiter.append(
             RateLimiter(

@@ -81,9 +81,20 @@ async def store_access(
         live.record_database(None)
 
 
+_MEMOS: list[list[Any]] = []  # every per_snapshot memo's [snapshot, answer]
+
+
+def forget_snapshot_memos() -> None:
+    """Drop every memoised answer (called on a snapshot swap): a memo of a route nobody asks
+    again would otherwise keep the old snapshot, and what was derived from it, alive."""
+    for last in _MEMOS:
+        last[:] = [None, None]
+
+
 def per_snapshot(build: Callable[[Snapshot], T]) -> Callable[[Snapshot], T]:
     """Memoise an answer derived from the whole snapshot until the snapshot is replaced."""
     last: list[Any] = [None, None]  # [snapshot, its answer]
+    _MEMOS.append(last)
 
     def get(snap: Snapshot) -> T:
         if last[0] is not snap:

@@ -66,6 +66,11 @@ class HotPosts:
         self._snapshot: object = None
         self._learnt: dict[str, list[tuple[bytes, bytes]]] = {}  # path -> its 200's headers
 
+    def forget(self) -> None:
+        """Drop the learnt headers and the snapshot they came from (on a swap)."""
+        self._learnt.clear()
+        self._snapshot = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != ScopeType.HTTP
@@ -77,7 +82,7 @@ class HotPosts:
             await self.app(scope, receive, send)
             return
         if snap is not self._snapshot:
-            self._learnt.clear()
+            self.forget()
             self._snapshot = snap
         length = self._declared_length(scope, route)
         headers = self._learnt.get(scope["path"])

@@ -128,16 +128,21 @@ class ResponseCache:
     def __len__(self) -> int:
         return len(self._kept) + len(self._errors)
 
+    def forget(self) -> None:
+        """Drop every kept answer and the snapshot they came from (on a swap)."""
+        self._kept.clear()
+        self._errors.clear()
+        self._learnt.clear()
+        self._bytes = 0
+        self._snapshot = None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         snap = self.live.loaded
         if scope["type"] != ScopeType.HTTP or scope["method"] != "GET" or snap is None:
             await self.app(scope, receive, send)
             return
         if snap is not self._snapshot:
-            self._kept.clear()
-            self._errors.clear()
-            self._learnt.clear()
-            self._bytes = 0
+            self.forget()
             self._snapshot = snap
         # One pass over the headers (the hot path); the first Accept and If-None-Match count, as
         # in negotiation and the conditional-GET middleware, and every Origin (CORS).

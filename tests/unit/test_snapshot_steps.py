@@ -167,6 +167,7 @@ def test_a_reload_swaps_the_whole_snapshot_at_once_and_lets_requests_run_meanwhi
 
     async def run() -> tuple[Snapshot, Snapshot, list[Snapshot]]:
         live = LiveCatalogue(engine=None, reload_interval=0)  # type: ignore[arg-type]
+        live.on_swap.append(lambda: swapped_to.append(live.snapshot.version.revision))
         assert await live.reload()
         first = live.snapshot
         revision[0] = 2
@@ -179,8 +180,22 @@ def test_a_reload_swaps_the_whole_snapshot_at_once_and_lets_requests_run_meanwhi
         assert await live.reload() is False  # the newest revision is served already
         return first, live.snapshot, seen
 
+    swapped_to: list[int] = []
     first, second, seen = asyncio.run(run())
+    assert swapped_to == [1, 2]  # the swap callbacks ran once per swap, after it
     assert first.version.revision == 1 and second.version.revision == 2
     assert second.document() == new_doc
     assert all(s is first or s is second for s in seen)  # never a half-built one
     assert sum(s is first for s in seen) > 3  # requests ran while the new one was built
+
+
+def test_a_swap_lets_go_of_every_memo_of_the_old_snapshot() -> None:
+    from app.api.common import _MEMOS, forget_snapshot_memos, per_snapshot
+
+    seen: list[object] = []
+    memo = per_snapshot(lambda snap: seen.append(snap) or len(seen))
+    old, new = object(), object()
+    assert memo(old) == memo(old) == 1
+    forget_snapshot_memos()
+    assert all(last == [None, None] for last in _MEMOS)
+    assert memo(new) == 2
