@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +28,7 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 from app.api.errors import request_id
 from app.catalogue.model import Snapshot
 from app.error_envelope import error_envelope
+from app.requestid import new_request_id
 
 log = logging.getLogger("errcat")
 
@@ -49,7 +49,7 @@ def envelope_bytes(
 ) -> tuple[bytes, str]:
     """The encoded envelope and its request id (a new one unless given)."""
     snap = _snapshot_source[0]() if _snapshot_source else None
-    rid = rid or f"req_{secrets.token_hex(12)}"
+    rid = rid or new_request_id()
     envelope = error_envelope(snap, status, message, rid, suggested_fix, prefer=prefer)
     return msgspec.json.encode(envelope), rid
 

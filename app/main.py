@@ -12,7 +12,7 @@ from litestar.datastructures import State
 from litestar.exceptions import InternalServerException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.types import Middleware
+from litestar.types import ASGIApp, Middleware
 
 from app import __version__
 from app.api import (
@@ -39,7 +39,7 @@ from app.api.metrics import build_metrics_router
 from app.api.openapi import document_headers, operation_id
 from app.api.pages import VaryAccept
 from app.api.query_check import UnknownQueryMiddleware
-from app.api.response_cache import Computed, ResponseCache
+from app.api.response_cache import Computed, Recorder, ResponseCache
 from app.catalogue.decode import MAX_INPUT_BYTES, decode
 from app.db.store import make_engine
 from app.edge import EdgeHeaders, client_gone_handler, serve_catalogue
@@ -152,19 +152,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_headers(app)
-    # Around routing itself, so that they see every request, unmatched ones too: HEAD is served
-    # wherever GET is (Litestar would answer 405 before any middleware), and metrics and the
-    # access log record 404s and 405s as well, and the rate limit applies to them too.
-    handler = VaryAccept(app.asgi_handler)
-    # The response cache and the hot checks answer before routing, so inside the rate limiter:
-    # their answers count too.
     live.on_swap.append(forget_snapshot_memos)
-    if settings.response_cache:
-        cache = ResponseCache(
-            handler, live, computed=(Computed("/codes/", "/codes/{code}", codes.code_lookup),)
-        )
+
+    def fast_lanes(inner: ASGIApp, record: Recorder | None) -> ASGIApp:
+        """The response cache and the hot checks: answers given before routing (the cache,
+        for GET, first: lookups are the more frequent)."""
         hot_posts = HotPosts(
-            cache,
+            inner,
             live,
             {
                 "/validate-envelope": HotPost(
@@ -176,9 +170,30 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     decode, frozenset({b"application/json", b"text/plain"}), MAX_INPUT_BYTES
                 ),
             },
+            record=record,
         )
-        live.on_swap += [cache.forget, hot_posts.forget]
-        handler = hot_posts
+        cache = ResponseCache(
+            hot_posts,
+            live,
+            computed=(Computed("/codes/", "/codes/{code}", codes.code_lookup),),
+            record=record,
+        )
+        live.on_swap.extend((cache.forget, hot_posts.forget))
+        return cache
+
+    # Around routing itself, so that they see every request, unmatched ones too: HEAD is served
+    # wherever GET is (Litestar would answer 405 before any middleware), metrics and the access
+    # log record 404s and 405s as well, and the rate limit applies to them too.
+    handler: ASGIApp = VaryAccept(app.asgi_handler)
+    # With a rate limit the fast lanes sit inside it (it counts every request and its headers
+    # differ per request) and the layers outside them see their answers as any other.
+    # Without one (the default) they are outermost: what they keep was learnt from answers
+    # that passed every layer (nosniff and CORS included), and they record their own answers
+    # in the metrics and the access log; each layer a replay skips is a measurable share of its
+    # cost (docs/performance.md).
+    outermost = settings.response_cache and not settings.rate_limit
+    if settings.response_cache and not outermost:
+        handler = fast_lanes(handler, None)
     if settings.rate_limit:
         limiter.append(
             RateLimiter(
@@ -190,8 +205,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             )
         )
         handler = limiter[0]
+    observer = None
     if settings.metrics or settings.access_log:
-        handler = RequestObserver(handler, metrics=settings.metrics, access_log=settings.access_log)
-    # Outermost: nosniff on every answer; a client's hang-up noted (app.edge).
-    app.asgi_handler = EdgeHeaders(HeadAsGet(handler, allow_by_route(app.routes)))
+        observer = RequestObserver(
+            handler, metrics=settings.metrics, access_log=settings.access_log
+        )
+        handler = observer
+    # nosniff on every answer; a client's hang-up noted (app.edge).
+    handler = EdgeHeaders(HeadAsGet(handler, allow_by_route(app.routes)))
+    if outermost:
+        handler = fast_lanes(handler, observer.record if observer is not None else None)
+    app.asgi_handler = handler
     return app

@@ -159,20 +159,24 @@ class RequestObserver:
         try:
             await self.app(scope, receive, capture)
         finally:
-            elapsed = time.perf_counter() - start
-            if self.metrics:
-                self._count(scope, status, elapsed)
-            if self.access_log:
-                access_log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 3),
-                        "request_id": request_id(scope),
-                    },
-                )
+            self.record(scope, status, time.perf_counter() - start)
+
+    def record(self, scope: HTTPScope, status: int, elapsed: float) -> None:
+        """Count and log one answered request; also called by the layers that answer outside
+        this wrapper (the response cache and the hot checks, see ``main.create_app``)."""
+        if self.metrics:
+            self._count(scope, status, elapsed)
+        if self.access_log:
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "request_id": request_id(scope),
+                },
+            )
 
     def _count(self, scope: HTTPScope, status: int, elapsed: float) -> None:
         # Route templates (/codes/{code}), never raw paths: bounded label values. Routing sets

@@ -2,6 +2,9 @@
 
     make bench                 # full run: writes docs/benchmark.md and docs/benchmark.png
     make bench-smoke           # a few seconds, into a temporary folder (CI runs it)
+    .venv/bin/python scripts/bench.py --case 'GET /codes/{code} (' --sizes 0 --out /tmp/b
+                               # while working on one path: the cases whose label contains
+                               # the text, and the page-sized catalogue only
 
 Needs `wrk` (Debian: `apt-get install wrk`), `taskset` (util-linux) and the `bench` extra
 (matplotlib). Every server (errcat with its production settings, and the references of
@@ -263,6 +266,9 @@ def run_cases(work: Path, args, results: Results) -> None:
         ),
     }
     ref_script = lua(work, "ref-codes", codes)
+    if args.case:
+        gets = {k: v for k, v in gets.items() if any(c in k for c in args.case)}
+        posts = {k: v for k, v in posts.items() if any(c in k for c in args.case)}
     try:
         for connections in args.connections:
             for label, script in gets.items():
@@ -402,6 +408,15 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument(
+        "--case", action="append", help="only the cases whose label contains this (repeatable)"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda v: [int(n) for n in v.split(",") if n],
+        help="catalogue sizes to repeat the lookup on, comma-separated (0: the page; '': none)",
+    )
+    parser.add_argument("--connections", type=lambda v: [int(n) for n in v.split(",")])
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if not shutil.which(tool):
@@ -410,11 +425,13 @@ def main() -> int:
             )
             return 2
     args.postgres_url = os.environ.get("TEST_DATABASE_URL")
-    args.connections = [32, 64]
-    args.sizes = [0, 10_000, 100_000]
     if args.smoke:
         args.duration, args.warmup, args.rounds = 1.0, 0.0, 1
-        args.connections, args.sizes = [32], [0, 1_000]
+    default_connections, default_sizes = (
+        ([32], [0, 1_000]) if args.smoke else ([32, 64], [0, 10_000, 100_000])
+    )
+    args.connections = args.connections or default_connections
+    args.sizes = default_sizes if args.sizes is None else args.sizes
     work = Path(tempfile.mkdtemp(prefix="errcat-bench-"))
     out = work / "out" if args.smoke else args.out
     out.mkdir(parents=True, exist_ok=True)

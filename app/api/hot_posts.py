@@ -23,6 +23,7 @@ routing would set them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -40,7 +41,7 @@ from litestar.types import (
 )
 
 from app.api.errors import REQUEST_ID_HEADER, request_id
-from app.api.response_cache import with_length
+from app.api.response_cache import Recorder, with_length
 from app.catalogue.errors import CatalogueProblem
 from app.catalogue.model import Snapshot
 from app.live import LiveCatalogue
@@ -59,10 +60,17 @@ class HotPost(NamedTuple):
 
 
 class HotPosts:
-    def __init__(self, app: ASGIApp, live: LiveCatalogue, routes: dict[str, HotPost]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        live: LiveCatalogue,
+        routes: dict[str, HotPost],
+        record: Recorder | None = None,
+    ) -> None:
         self.app = app
         self.live = live
         self.routes = routes
+        self.record = record
         self._snapshot: object = None
         self._learnt: dict[str, list[tuple[bytes, bytes]]] = {}  # path -> its 200's headers
 
@@ -81,6 +89,7 @@ class HotPosts:
         ):
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         if snap is not self._snapshot:
             self.forget()
             self._snapshot = snap
@@ -101,6 +110,8 @@ class HotPosts:
             else:
                 encoded = msgspec.json.encode(report)
                 await self._send(scope, send, headers, encoded)
+                if self.record is not None:
+                    self.record(scope, 200, time.perf_counter() - started)
                 return
         await self.app(scope, _replaying(read, receive), send)
 

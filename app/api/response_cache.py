@@ -37,6 +37,7 @@ Two more kinds of answer are replayed, both because clients poll them:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -44,8 +45,8 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
-    HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
+    HTTPScope,
     Message,
     Receive,
     Scope,
@@ -69,6 +70,9 @@ MAX_ERROR_BODY = 4096  # an envelope is a few hundred bytes: 1,024 of them stay 
 # A path's answer computed from the snapshot and the rest of the path (None: let the
 # application answer); may raise a CatalogueProblem, as the handler would.
 AnswerFunction = Callable[[Snapshot, str], msgspec.Struct | None]
+# Records an answer given here (scope, status, seconds) where no outer layer sees it: metrics and
+# the access log (app.observability.RequestObserver.record).
+Recorder = Callable[[HTTPScope, int, float], None]
 
 
 class Computed(NamedTuple):
@@ -110,9 +114,11 @@ class ResponseCache:
         max_body: int = 1_048_576,
         max_total: int = 16 * 1_048_576,
         max_errors: int = 1024,
+        record: Recorder | None = None,
     ) -> None:
         self.app = app
         self.live = live
+        self.record = record
         self.computed = computed
         self.max_entries = max_entries
         self.max_body = max_body
@@ -141,36 +147,43 @@ class ResponseCache:
         if scope["type"] != ScopeType.HTTP or scope["method"] != "GET" or snap is None:
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         if snap is not self._snapshot:
             self.forget()
             self._snapshot = snap
         # One pass over the headers (the hot path); the first Accept and If-None-Match count, as
         # in negotiation and the conditional-GET middleware, and every Origin (CORS).
-        accepts: list[bytes] = []
+        accept: bytes | None = None
         if_none_match = b""
-        origins: list[bytes] = []
+        origin = b""
         for name, value in scope["headers"]:
             if name == b"accept":
-                accepts.append(value)
+                if accept is None:
+                    accept = value
             elif name == b"origin":
-                origins.append(value)
+                origin = value if not origin else origin + b"\n" + value
             elif name == b"if-none-match" and not if_none_match:
                 if_none_match = value
-        html = accept_prefers_html(accepts[0] if accepts else None)
-        origin = b"\n".join(origins)
-        key = (scope["path"], scope["query_string"], html, origin)
+        html = accept_prefers_html(accept)
+        path = scope["path"]
+        query = scope["query_string"]
+        key = (path, query, html, origin)
         kept = self._kept.get(key)
-        if kept is None and not html and not scope["query_string"]:
-            kept = self._compute(scope["path"], key, snap, origin)
+        if kept is None and not html and not query:
+            kept = self._compute(path, key, snap, origin)
         if kept is not None:
-            await self._replay(scope, send, kept, if_none_match)
-            return
-        error_key = (scope["path"], scope["query_string"], b"\n".join(accepts), origin)
-        error = self._errors.get(error_key)
-        if error is not None:
-            await self._replay_error(scope, send, error)
-            return
-        await self._answer_and_keep(scope, receive, send, key, error_key, snap)
+            status = await self._replay(scope, send, kept, if_none_match)
+        else:
+            # Errors negotiate problem details too: keyed on every Accept value.
+            accepts = b"\n".join(v for k, v in scope["headers"] if k == b"accept")
+            error_key = (path, query, accepts, origin)
+            error = self._errors.get(error_key)
+            if error is None:
+                await self._answer_and_keep(scope, receive, send, key, error_key, snap)
+                return
+            status = await self._replay_error(scope, send, error)
+        if self.record is not None:
+            self.record(scope, status, time.perf_counter() - started)
 
     def _compute(
         self, path: str, key: tuple[object, ...], snap: Snapshot, origin: bytes
@@ -197,40 +210,37 @@ class ResponseCache:
             return kept
         return None
 
-    async def _replay(self, scope: Scope, send: Send, kept: Kept, if_none_match: bytes) -> None:
+    async def _replay(self, scope: Scope, send: Send, kept: Kept, if_none_match: bytes) -> int:
         scope["path_template"] = kept.path_template
         rid = (_REQUEST_ID, request_id(scope).encode())
+        # Plain dict displays (not the TypedDict constructors): this runs per replayed answer.
         if if_none_match and matches_if_none_match(if_none_match, kept.etag):
             await send(
-                HTTPResponseStartEvent(
-                    type="http.response.start",
-                    status=304,
-                    headers=[*kept.not_modified_headers, rid],
-                )
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": [*kept.not_modified_headers, rid],
+                }
             )
-            await send(HTTPResponseBodyEvent(type="http.response.body", body=b"", more_body=False))
-            return
-        await send(
-            HTTPResponseStartEvent(
-                type="http.response.start", status=200, headers=[*kept.headers, rid]
-            )
-        )
-        await send(
-            HTTPResponseBodyEvent(type="http.response.body", body=kept.body, more_body=False)
-        )
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return 304
+        await send({"type": "http.response.start", "status": 200, "headers": [*kept.headers, rid]})
+        await send({"type": "http.response.body", "body": kept.body, "more_body": False})
+        return 200
 
-    async def _replay_error(self, scope: Scope, send: Send, kept: KeptError) -> None:
+    async def _replay_error(self, scope: Scope, send: Send, kept: KeptError) -> int:
         scope["path_template"] = kept.path_template
         rid = request_id(scope).encode()
         body = kept.before_id + rid + kept.after_id
         await send(
-            HTTPResponseStartEvent(
-                type="http.response.start",
-                status=kept.status,
-                headers=[*with_length(kept.headers, len(body)), (_REQUEST_ID, rid)],
-            )
+            {
+                "type": "http.response.start",
+                "status": kept.status,
+                "headers": [*with_length(kept.headers, len(body)), (_REQUEST_ID, rid)],
+            }
         )
-        await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+        return kept.status
 
     async def _answer_and_keep(
         self,
