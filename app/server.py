@@ -26,12 +26,13 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from app.coalescing import CoalescingTransport
 from app.edge import NOSNIFF, envelope_bytes
 from app.settings import Settings
 
@@ -139,7 +140,10 @@ class EdgeProtocol(HttpToolsProtocol):
 
     # ignore: as in uvicorn's own override (asyncio's BaseProtocol takes a BaseTransport).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        # cast: the wrapper is a Transport in every way uvicorn uses one (app.coalescing).
+        super().connection_made(
+            cast("asyncio.Transport", CoalescingTransport(transport, self.loop))
+        )
         if self.header_timeout:
             self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
 
