@@ -89,6 +89,29 @@ class Kept(NamedTuple):
     path_template: str
 
 
+class Learnt(NamedTuple):
+    """A computed route's last JSON answer, as a template for answers computed without it."""
+
+    before_length: list[tuple[bytes, bytes]]  # its headers up to Content-Length (request id out)
+    length_name: bytes  # Content-Length as the application spelled it
+    after_length: list[tuple[bytes, bytes]]  # and after it
+    kept: Kept
+
+    @classmethod
+    def of(cls, kept: Kept) -> Learnt | None:
+        at = next(
+            (i for i, (k, _) in enumerate(kept.headers) if k.lower() == _CONTENT_LENGTH), None
+        )
+        if at is None:
+            return None
+        headers = kept.headers
+        return cls(headers[:at], headers[at][0], headers[at + 1 :], kept)
+
+    def headers(self, body: bytes) -> list[tuple[bytes, bytes]]:
+        """What the application would have sent with ``body``: only the length differs."""
+        return [*self.before_length, (self.length_name, b"%d" % len(body)), *self.after_length]
+
+
 class KeptError(NamedTuple):
     status: int
     headers: list[tuple[bytes, bytes]]  # as sent, less the request id
@@ -128,7 +151,7 @@ class ResponseCache:
         self._kept: dict[tuple[object, ...], Kept] = {}
         self._errors: dict[tuple[object, ...], KeptError] = {}
         # Per computed route and Origin values: its last JSON answer (for the headers).
-        self._learnt: dict[tuple[object, object], Kept] = {}
+        self._learnt: dict[tuple[object, object], Learnt] = {}
         self._bytes = 0
 
     def __len__(self) -> int:
@@ -169,10 +192,10 @@ class ResponseCache:
         query = scope["query_string"]
         key = (path, query, html, origin)
         kept = self._kept.get(key)
-        if kept is None and not html and not query:
-            kept = self._compute(path, key, snap, origin)
         if kept is not None:
             status = await self._replay(scope, send, kept, if_none_match)
+        elif not html and not query and (computed := self._compute(path, snap, origin)):
+            status = await self._replay_computed(scope, send, key, *computed, if_none_match)
         else:
             # Errors negotiate problem details too: keyed on every Accept value.
             accepts = b"\n".join(v for k, v in scope["headers"] if k == b"accept")
@@ -185,9 +208,9 @@ class ResponseCache:
         if self.record is not None:
             self.record(scope, status, time.perf_counter() - started)
 
-    def _compute(
-        self, path: str, key: tuple[object, ...], snap: Snapshot, origin: bytes
-    ) -> Kept | None:
+    def _compute(self, path: str, snap: Snapshot, origin: bytes) -> tuple[Learnt, bytes] | None:
+        """A computed route's answer to ``path`` (its headers' template and its body), or None
+        when the application must answer."""
         for route in self.computed:
             if not path.startswith(route.prefix):
                 continue
@@ -200,47 +223,48 @@ class ResponseCache:
                 return None  # the application gives the error (then kept as one, if it may be)
             if answer is None:
                 return None
-            body = msgspec.json.encode(answer)
-            kept = learnt._replace(headers=with_length(learnt.headers, len(body)), body=body)
-            # Kept while there is room, never at the cost of another answer: with more codes
-            # than the cache holds, a rotation would otherwise only churn it.
-            if len(self._kept) < self.max_entries and self._bytes + len(body) <= self.max_total:
-                self._kept[key] = kept
-                self._bytes += len(body)
-            return kept
+            return learnt, msgspec.json.encode(answer)
         return None
+
+    # Plain dict displays below (not the TypedDict constructors): this runs per replayed answer.
 
     async def _replay(self, scope: Scope, send: Send, kept: Kept, if_none_match: bytes) -> int:
         scope["path_template"] = kept.path_template
         rid = (_REQUEST_ID, request_id(scope).encode())
-        # Plain dict displays (not the TypedDict constructors): this runs per replayed answer.
         if if_none_match and matches_if_none_match(if_none_match, kept.etag):
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 304,
-                    "headers": [*kept.not_modified_headers, rid],
-                }
-            )
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            return 304
-        await send({"type": "http.response.start", "status": 200, "headers": [*kept.headers, rid]})
-        await send({"type": "http.response.body", "body": kept.body, "more_body": False})
-        return 200
+            return await _send(send, 304, [*kept.not_modified_headers, rid], b"")
+        return await _send(send, 200, [*kept.headers, rid], kept.body)
+
+    async def _replay_computed(
+        self,
+        scope: Scope,
+        send: Send,
+        key: tuple[object, ...],
+        learnt: Learnt,
+        body: bytes,
+        if_none_match: bytes,
+    ) -> int:
+        template = learnt.kept
+        # Kept while there is room, never at the cost of another answer: with more codes than
+        # the cache holds, a rotation would otherwise only churn it.
+        headers = learnt.headers(body)
+        if len(self._kept) < self.max_entries and self._bytes + len(body) <= self.max_total:
+            self._kept[key] = template._replace(headers=headers, body=body)
+            self._bytes += len(body)
+            headers = list(headers)  # the kept list stays without the request id
+        scope["path_template"] = template.path_template
+        rid = (_REQUEST_ID, request_id(scope).encode())
+        if if_none_match and matches_if_none_match(if_none_match, template.etag):
+            return await _send(send, 304, [*template.not_modified_headers, rid], b"")
+        headers.append(rid)
+        return await _send(send, 200, headers, body)
 
     async def _replay_error(self, scope: Scope, send: Send, kept: KeptError) -> int:
         scope["path_template"] = kept.path_template
         rid = request_id(scope).encode()
         body = kept.before_id + rid + kept.after_id
-        await send(
-            {
-                "type": "http.response.start",
-                "status": kept.status,
-                "headers": [*with_length(kept.headers, len(body)), (_REQUEST_ID, rid)],
-            }
-        )
-        await send({"type": "http.response.body", "body": body, "more_body": False})
-        return kept.status
+        headers = [*with_length(kept.headers, len(body)), (_REQUEST_ID, rid)]
+        return await _send(send, kept.status, headers, body)
 
     async def _answer_and_keep(
         self,
@@ -287,7 +311,9 @@ class ResponseCache:
             _path, query, html, origin = key
             computed = any(c.path_template == template for c in self.computed)
             if kept is not None and computed and not query and not html:
-                self._learnt[(template, origin)] = kept
+                learnt = Learnt.of(kept)
+                if learnt is not None:
+                    self._learnt[(template, origin)] = learnt
 
     def _make_room(self, size: int) -> None:
         while self._kept and (
@@ -334,3 +360,9 @@ class ResponseCache:
         while len(self._errors) >= self.max_errors:
             self._errors.pop(next(iter(self._errors)))
         self._errors[key] = KeptError(status, headers, before, after, path_template)
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+    return status
