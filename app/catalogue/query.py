@@ -199,8 +199,9 @@ def entry_order(e: Entry) -> tuple[bool, int, str]:
     return (e.code is None, e.code or 0, e.service)
 
 
-# Entries built between two pauses of ``snapshot_steps``: a few milliseconds of work.
-STEP = 2000
+# Entries built between two pauses of ``snapshot_steps``: a fraction of a millisecond of work,
+# so that the caller can pause by time (app.live resumes it for about a millisecond at a time).
+STEP = 100
 
 BuildSteps = Generator[None, None, Snapshot]
 

@@ -143,6 +143,41 @@ def test_a_stored_document_that_does_not_match_its_hash_is_refused() -> None:
         store.decode_stored(raw.replace(b"Prisma", b"Prizma", 1), version)
 
 
+@pytest.mark.parametrize("name", DOCS)
+def test_the_stored_document_decoded_in_steps_is_the_document(name: str) -> None:
+    doc = DOCS[name]
+    raw = canonical_bytes(doc)
+    version = msgspec.structs.replace(VERSION, content_hash=content_hash(doc))
+    steps = store.decode_stored_steps(raw.decode(), version)  # as the database gives it: text
+    pauses = 0
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            assert done.value == doc
+            break
+        pauses += 1
+    # a pause before the head, one per section, one per megabyte hashed
+    assert pauses == 1 + len(doc.sections) + -(-len(raw) // (1 << 20))
+
+
+def test_stored_text_that_is_not_canonical_is_checked_by_its_re_encoding() -> None:
+    doc = DOCS["page"]
+    spaced = msgspec.json.format(canonical_bytes(doc), indent=1)  # same document, other bytes
+    version = msgspec.structs.replace(VERSION, content_hash=content_hash(doc))
+    assert store.decode_stored(spaced, version) == doc
+    with pytest.raises(store.InconsistentRead):
+        store.decode_stored(spaced.replace(b"Prisma", b"Prizma", 1), version)
+
+
+def test_a_stored_document_with_unknown_fields_is_refused_as_before() -> None:
+    doc = DOCS["page"]
+    raw = canonical_bytes(doc).replace(b'"rows":', b'"extra":1,"rows":', 1)
+    version = msgspec.structs.replace(VERSION, content_hash=content_hash(doc))
+    with pytest.raises(msgspec.ValidationError):
+        store.decode_stored(raw, version)
+
+
 def test_a_reload_swaps_the_whole_snapshot_at_once_and_lets_requests_run_meanwhile(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
