@@ -17,16 +17,23 @@ import logging
 import logging.config
 import sys
 import time
+from bisect import bisect_left
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, ClassVar, TextIO
+from itertools import accumulate
+from typing import Any, TextIO
 
 import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
-from prometheus_client import Counter, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import REGISTRY
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from app.live import LiveCatalogue
@@ -93,15 +100,58 @@ def configure_logging(level: str) -> None:
 access_log = logging.getLogger("errcat.access")
 
 
-# Process-wide, like every prometheus_client default-registry metric (one set however many apps
-# a process builds, as tests do).
-REQUESTS = Counter("errcat_requests", "HTTP requests answered", ["method", "path", "status_code"])
-LATENCY = Histogram(
-    "errcat_request_duration_seconds",
-    "Time to answer an HTTP request, in seconds",
-    ["method", "path", "status_code"],
-    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
-)
+class RequestStats(Collector):
+    """``errcat_requests_total`` and ``errcat_request_duration_seconds`` by method, route and
+    status: plain counters on the request path, turned into Prometheus families when scraped.
+
+    prometheus_client's own Counter and Histogram take a lock per increment and walk the
+    buckets in Python: about 1 us per request, a measurable share of a replayed answer
+    (docs/performance.md). Requests are recorded on the event loop's thread only, and /metrics
+    is read there too, so plain integers are enough.
+    """
+
+    BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+    LABELS = ("method", "path", "status_code")
+
+    def __init__(self) -> None:
+        # (method, route, status) -> [labels, count, sum, one count per bucket and one over all]
+        self._series: dict[tuple[str, str, int], list[Any]] = {}
+
+    def observe(self, method: str, path: str, status: int, elapsed: float) -> None:
+        key = (method, path, status)
+        series = self._series.get(key)
+        if series is None:
+            labels = [method, path, status_label(status)]
+            series = self._series[key] = [labels, 0, 0.0, *([0] * (len(self.BUCKETS) + 1))]
+        series[1] += 1
+        series[2] += elapsed
+        series[3 + bisect_left(self.BUCKETS, elapsed)] += 1  # the first bound >= elapsed
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "errcat_requests", "HTTP requests answered", labels=self.LABELS
+        )
+        latency = HistogramMetricFamily(
+            "errcat_request_duration_seconds",
+            "Time to answer an HTTP request, in seconds",
+            labels=self.LABELS,
+        )
+        for labels, count, total, *buckets in self._series.values():
+            requests.add_metric(labels, count)
+            cumulative = list(accumulate(buckets))
+            latency.add_metric(
+                labels,
+                [(str(b), n) for b, n in zip(self.BUCKETS, cumulative, strict=False)]
+                + [("+Inf", cumulative[-1])],
+                total,
+            )
+        yield from (requests, latency)
+
+
+# Process-wide, in prometheus_client's default registry (one set however many apps a process
+# builds, as tests do).
+REQUEST_STATS = RequestStats()
+REGISTRY.register(REQUEST_STATS)
 
 
 # Label values stay bounded whatever clients send: methods outside this set count as "other",
@@ -130,13 +180,11 @@ class RequestObserver:
     """Time each request once and feed it to the metrics, the access log, or both.
 
     A plain ASGI wrapper around routing (see ``main.create_app``), so that it also sees requests
-    no route takes. Written for the hot path: no Request object, and the labelled metric
-    children cached per (method, route, status), since ``labels()`` costs more than the
-    observation. Litestar's PrometheusMiddleware did the metrics part for 17% of /codes/{code}
-    throughput (scripts/bench.py); this one is priced by the same script.
+    no route takes. Written for the hot path: no Request object, and plain counters
+    (``RequestStats``) rather than prometheus_client's locked ones. Litestar's
+    PrometheusMiddleware did the metrics part for 17% of /codes/{code} throughput
+    (scripts/bench.py); this one is priced by the same script.
     """
-
-    _children: ClassVar[dict[tuple[str, str, int], tuple[Any, Any]]] = {}
 
     def __init__(self, app: ASGIApp, *, metrics: bool, access_log: bool) -> None:
         self.app = app
@@ -181,14 +229,9 @@ class RequestObserver:
     def _count(self, scope: HTTPScope, status: int, elapsed: float) -> None:
         # Route templates (/codes/{code}), never raw paths: bounded label values. Routing sets
         # the template on the scope; requests that match no route share one label.
-        key = (method_label(scope), scope.get("path_template", "unmatched"), status)
-        children = self._children.get(key)
-        if children is None:
-            labels = (key[0], key[1], status_label(status))
-            children = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(elapsed)
+        REQUEST_STATS.observe(
+            method_label(scope), scope.get("path_template", "unmatched"), status, elapsed
+        )
 
 
 class CatalogueCollector(Collector):

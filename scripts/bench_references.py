@@ -6,7 +6,9 @@
   the body into a msgspec Struct and answer a small report.
 
 Run by scripts/bench.py as ``uvicorn scripts.bench_references:lookup`` (and ``:decode``) with the
-same server settings as errcat.
+same server settings as errcat; and, to tell what errcat's own HTTP protocol (app.server: the edge
+limits, writes coalesced) is worth by itself, as ``python scripts/bench_references.py``: the
+``lookup`` app on that protocol, on PORT.
 """
 
 from __future__ import annotations
@@ -80,3 +82,19 @@ def decode(data: Envelope) -> Report:
 
 lookup = Litestar([one])
 decode_app = Litestar([one, check, decode])
+
+
+if __name__ == "__main__":
+    import uvicorn
+
+    from app.server import EdgeProtocol
+
+    uvicorn.run(
+        "scripts.bench_references:lookup",
+        host="127.0.0.1",
+        port=int(os.environ["PORT"]),
+        loop="uvloop",
+        http=EdgeProtocol,
+        access_log=False,
+        log_level="warning",
+    )

@@ -36,6 +36,11 @@ def write_markdown(results: Any, path: Path, *, smoke: bool) -> str:
         )
     lines += [
         "",
+        "The references run on stock uvicorn (uvloop, httptools); errcat runs on its own HTTP "
+        "protocol, uvicorn's httptools protocol with errcat's edge limits and coalesced writes "
+        "(app/server.py). Rows against *the same on errcat's protocol* compare the lookups with "
+        "the lookup reference served by that protocol too: the lead that is not the protocol's.",
+        "",
         "## Catalogue size",
         "",
         "| codes | lookups req/s | p99 ms | p99 ms during a reload | seed SQLite s "

@@ -8,7 +8,7 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from app.coalescing import CoalescingTransport
+from app.coalescing import FLUSH_AT, CoalescingTransport
 
 
 class RecordingTransport:
@@ -130,3 +130,15 @@ async def test_buffer_size_counts_what_is_held_and_the_rest_is_the_real_transpor
     assert transport.get_extra_info("peername") == "info:peername"
     assert not transport.is_closing()
     await _turn()
+
+
+@in_a_loop
+async def test_a_large_answer_is_written_once_enough_is_held_without_waiting_for_the_turn() -> None:
+    transport, real = _wrapped()
+    transport.write(b"head")
+    transport.write(b"x" * FLUSH_AT)
+    assert real.events == [("write", b"head" + b"x" * FLUSH_AT)]  # at once: flow control sees it
+    transport.write(b"tail")
+    assert transport.get_write_buffer_size() == 7 + 4
+    await _turn()
+    assert real.events[-1] == ("write", b"tail")
