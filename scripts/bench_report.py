@@ -57,8 +57,8 @@ def write_markdown(results: Any, path: Path, *, smoke: bool) -> str:
         "",
         "p99 during a reload: lookups during a run within which the server (RELOAD_INTERVAL=2) "
         "loads a grown revision, seeded just before the run (a seeder beside wrk on its core "
-        "delays wrk's own reading of latencies); /catalogue's `loaded_at` confirms the load fell "
-        "inside the run (n/a: it did not).",
+        "delays wrk's own reading of latencies); the revision served just before and just after "
+        "the run shows the load fell inside it (n/a: it did not).",
         "",
         "![throughput and p99 against catalogue size](benchmark.png)",
         "",

@@ -22,6 +22,11 @@ What keeps it correct:
   client's to vary: 4,096 listings of 55 KB each once took a process from 88 to 320 MB).
 - Routing-derived scope keys that outer layers read (``path_template`` for metrics) are kept
   with the answer and restored on a replay.
+- Where it sits (``main.create_app``): outermost unless a rate limit is set, so that a replay
+  skips every other layer; what it keeps was learnt from answers that passed them all
+  (nosniff, CORS), and it records its own answers through ``record`` (metrics, access log).
+  With a rate limit it sits inside the limiter, which counts every request and adds headers of
+  its own to each answer.
 
 Two more kinds of answer are replayed, both because clients poll them:
 - The deterministic errors of these routes (400 and 404: a code the page lacks, which the live
