@@ -55,10 +55,10 @@ def write_markdown(results: Any, path: Path, *, smoke: bool) -> str:
         )
     lines += [
         "",
-        "p99 during a reload: lookups during a run within which the server (RELOAD_INTERVAL=2) "
-        "loads a grown revision, seeded just before the run (a seeder beside wrk on its core "
-        "delays wrk's own reading of latencies); the revision served just before and just after "
-        "the run shows the load fell inside it (n/a: it did not).",
+        "p99 during a reload: the median of runs within each of which the server "
+        "(RELOAD_INTERVAL=2) loads a grown revision, seeded just before the run (a seeder "
+        "beside wrk on its core delays wrk's own reading of latencies); the revision served "
+        "just before and just after each run shows the load fell inside it (n/a: it never did).",
         "",
         "![throughput and p99 against catalogue size](benchmark.png)",
         "",
