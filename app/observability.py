@@ -118,6 +118,8 @@ class RequestStats(Collector):
         self._series: dict[tuple[str, str, int], list[Any]] = {}
 
     def observe(self, method: str, path: str, status: int, elapsed: float) -> None:
+        if status not in KNOWN_STATUSES:
+            status = 0  # one series for every status outside the standard ones: "other"
         key = (method, path, status)
         series = self._series.get(key)
         if series is None:

@@ -140,10 +140,9 @@ class EdgeProtocol(HttpToolsProtocol):
 
     # ignore: as in uvicorn's own override (asyncio's BaseProtocol takes a BaseTransport).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._writes = CoalescingTransport(transport, self.loop)
         # cast: the wrapper is a Transport in every way uvicorn uses one (app.coalescing).
-        super().connection_made(
-            cast("asyncio.Transport", CoalescingTransport(transport, self.loop))
-        )
+        super().connection_made(cast("asyncio.Transport", self._writes))
         if self.header_timeout:
             self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
 
@@ -321,6 +320,9 @@ class EdgeProtocol(HttpToolsProtocol):
         transport = self.transport
         if transport.is_closing():
             return
+        # An answer finished in this turn of the loop is still held (app.coalescing): it goes
+        # to the socket first, so that only what the client has not read counts below.
+        self._writes.flush()
         if transport.get_write_buffer_size():  # a client that does not read: do not wait for it
             transport.abort()
         else:

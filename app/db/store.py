@@ -198,12 +198,15 @@ def _rows_left_encoded(
 ) -> type[msgspec.Struct]:
     """``cls`` with ``field`` of ``field_type``, every other field as declared: the shapes of
     the catalogue's types are written once (app.catalogue.model)."""
-    fields = [
-        (f.name, field_type if f.name == field else f.type)
-        if f.default is msgspec.NODEFAULT
-        else (f.name, field_type if f.name == field else f.type, f.default)
-        for f in msgspec.structs.fields(cls)
-    ]
+    fields: list[tuple[str, object] | tuple[str, object, object]] = []
+    for f in msgspec.structs.fields(cls):
+        declared = field_type if f.name == field else f.type
+        if f.default is not msgspec.NODEFAULT:
+            fields.append((f.name, declared, f.default))
+        elif f.default_factory is not msgspec.NODEFAULT:
+            fields.append((f.name, declared, msgspec.field(default_factory=f.default_factory)))
+        else:
+            fields.append((f.name, declared))
     return msgspec.defstruct(
         f"Stored{cls.__name__}", fields, frozen=True, forbid_unknown_fields=True
     )

@@ -142,3 +142,53 @@ async def test_a_large_answer_is_written_once_enough_is_held_without_waiting_for
     assert transport.get_write_buffer_size() == 7 + 4
     await _turn()
     assert real.events[-1] == ("write", b"tail")
+
+
+class _Socket(RecordingTransport, asyncio.Transport):
+    """What uvicorn's protocol asks of a transport, recording what reaches it."""
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 5555)}.get(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return 0  # a client that reads everything
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+@in_a_loop
+async def test_an_answer_finished_in_the_turn_of_a_shutdown_is_sent_before_the_close() -> None:
+    from uvicorn.server import ServerState
+
+    from app.server import EdgeConfig, EdgeLimits, EdgeProtocol
+
+    protocols: list[EdgeProtocol] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+        )
+        await send({"type": "http.response.body", "body": b"ok"})
+        protocols[0].shutdown()  # SIGTERM's shutdown of every connection, in the same turn
+
+    config = EdgeConfig(app, edge_limits=EdgeLimits(), lifespan="off", loop="asyncio")
+    config.load()
+    protocol = EdgeProtocol(config, ServerState(), {}, asyncio.get_running_loop())
+    socket = _Socket()
+    protocol.connection_made(socket)
+    protocols.append(protocol)
+    protocol.data_received(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    for _ in range(10):
+        await _turn()
+    kinds = [kind for kind, _ in socket.events]
+    assert kinds == ["write", "close"]  # the answer, then a clean close: never an abort
+    assert socket.events[0][1].startswith(b"HTTP/1.1 200 OK") and socket.events[0][1].endswith(
+        b"ok"
+    )

@@ -53,3 +53,13 @@ def test_each_method_route_and_status_is_its_own_series_with_bounded_status_labe
     assert (
         samples['errcat_requests_total{method="other",path="unmatched",status_code="other"}'] == 1
     )
+
+
+def test_statuses_outside_the_standard_ones_share_one_other_series() -> None:
+    stats = RequestStats()
+    stats.observe("GET", "/x", 299, 0.001)
+    stats.observe("GET", "/x", 599, 0.001)
+    samples = _scrape(stats)
+    other = 'errcat_requests_total{method="GET",path="/x",status_code="other"}'
+    assert samples[other] == 2
+    assert sum(1 for name in samples if name.startswith("errcat_requests_total")) == 1
