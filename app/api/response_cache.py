@@ -233,12 +233,22 @@ class ResponseCache:
 
     # Plain dict displays below (not the TypedDict constructors): this runs per replayed answer.
 
-    async def _replay(self, scope: Scope, send: Send, kept: Kept, if_none_match: bytes) -> int:
+    async def _replay(
+        self,
+        scope: Scope,
+        send: Send,
+        kept: Kept,
+        if_none_match: bytes,
+        answer: tuple[list[tuple[bytes, bytes]], bytes] | None = None,
+    ) -> int:
+        """``kept`` replayed; or, given an ``answer`` (headers and body) computed under its
+        headers, that answer."""
+        headers, body = answer or (kept.headers, kept.body)
         scope["path_template"] = kept.path_template
         rid = (_REQUEST_ID, request_id(scope).encode())
         if if_none_match and matches_if_none_match(if_none_match, kept.etag):
             return await _send(send, 304, [*kept.not_modified_headers, rid], b"")
-        return await _send(send, 200, [*kept.headers, rid], kept.body)
+        return await _send(send, 200, [*headers, rid], body)
 
     async def _replay_computed(
         self,
@@ -249,20 +259,13 @@ class ResponseCache:
         body: bytes,
         if_none_match: bytes,
     ) -> int:
-        template = learnt.kept
+        headers = learnt.headers(body)
         # Kept while there is room, never at the cost of another answer: with more codes than
         # the cache holds, a rotation would otherwise only churn it.
-        headers = learnt.headers(body)
         if len(self._kept) < self.max_entries and self._bytes + len(body) <= self.max_total:
-            self._kept[key] = template._replace(headers=headers, body=body)
+            self._kept[key] = learnt.kept._replace(headers=headers, body=body)
             self._bytes += len(body)
-            headers = list(headers)  # the kept list stays without the request id
-        scope["path_template"] = template.path_template
-        rid = (_REQUEST_ID, request_id(scope).encode())
-        if if_none_match and matches_if_none_match(if_none_match, template.etag):
-            return await _send(send, 304, [*template.not_modified_headers, rid], b"")
-        headers.append(rid)
-        return await _send(send, 200, headers, body)
+        return await self._replay(scope, send, learnt.kept, if_none_match, (headers, body))
 
     async def _replay_error(self, scope: Scope, send: Send, kept: KeptError) -> int:
         scope["path_template"] = kept.path_template

@@ -19,6 +19,7 @@ from collections.abc import Callable, Generator, Iterable
 from http import HTTPStatus
 from operator import attrgetter
 from types import MappingProxyType
+from typing import TypeVar
 
 import msgspec
 
@@ -204,6 +205,7 @@ def entry_order(e: Entry) -> tuple[bool, int, str]:
 STEP = 100
 
 BuildSteps = Generator[None, None, Snapshot]
+T = TypeVar("T")
 
 
 def build_snapshot(
@@ -215,14 +217,15 @@ def build_snapshot(
     return run_steps(snapshot_steps(doc, version, overrides))
 
 
-def run_steps(steps: BuildSteps) -> Snapshot:
-    """Drive ``snapshot_steps`` to the end without pausing; its Snapshot."""
+def run_steps(steps: Generator[None, None, T]) -> T:
+    """Drive a computation in steps (``snapshot_steps``, ``store.decode_stored_steps``) to the
+    end without pausing; what it returns."""
     while True:
         try:
             next(steps)
         except StopIteration as done:
-            snapshot: Snapshot = done.value
-            return snapshot
+            result: T = done.value
+            return result
 
 
 def snapshot_steps(

@@ -32,6 +32,7 @@ from app.catalogue.model import (
     CodeRow,
     SectionDoc,
 )
+from app.catalogue.query import run_steps
 from app.db.tables import (
     AmendmentRow,
     EntryRow,
@@ -254,13 +255,7 @@ def decode_stored(raw: str | bytes, version: CatalogueVersion) -> CatalogueDocum
     """A stored document decoded; InconsistentRead unless it reproduces its version's content
     hash (the stored text is the canonical encoding, so hashing it as read is the check; text
     stored any other way is checked by its re-encoding). Pure computation (no I/O)."""
-    steps = decode_stored_steps(raw, version)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            doc: CatalogueDocument = done.value
-            return doc
+    return run_steps(decode_stored_steps(raw, version))
 
 
 def _fields(item: msgspec.Struct) -> dict[str, Any]:
