@@ -5,10 +5,10 @@
 #   docker run --rm -p 8000:8000 -e DATABASE_URL=postgresql://user:pw@db:5432/errcat errcat
 #   docker run --rm errcat migrate                                     # any `errcat` subcommand
 #
-# Two stages on the same base: `build` turns the project's dependencies into wheels with pip,
-# installs only those wheels (no index) into the virtualenv /opt/venv and takes pip and
-# setuptools out of it; the runtime stage copies that virtualenv (same base, same paths) and the
-# source tree, and has no compiler, no pip cache, no wheels. The project itself is not
+# Two stages on the same base: `build` installs the project's dependencies exactly as uv.lock
+# pins them (hashes checked) into the virtualenv /opt/venv, with uv (the version in
+# requirements-uv.txt) from a throwaway virtualenv; the runtime stage copies that virtualenv (same
+# base, same paths: no pip, no uv, no cache in it) and the source tree. The project itself is not
 # installed: errcat finds alembic.ini, migrations/ and seeds/ next to the `app` package
 # (app/cli.py's ROOT), so the package stays at /app/app (on PYTHONPATH) and ROOT is /app.
 # Configuration is environment only (see README.md); the defaults below suit a container.
@@ -16,23 +16,19 @@
 ARG BASE=python:3.11-slim
 
 FROM ${BASE} AS build
-ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-# pip runs in a throwaway virtualenv: a distribution's Python refuses system installs (PEP 668).
-RUN python3 -m venv /opt/build-venv
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv
 WORKDIR /src
-# Only the metadata: the dependency wheels stay cached until pyproject.toml changes. The
-# project's own (empty) wheel is dropped; its source is copied into the runtime stage instead.
-COPY pyproject.toml README.md ./
+# pip runs in a throwaway virtualenv: a distribution's Python refuses system installs (PEP 668).
+COPY requirements-uv.txt ./
+RUN python3 -m venv /opt/build-venv \
+    && /opt/build-venv/bin/pip install --no-cache-dir -r requirements-uv.txt
+# Only the metadata and the lock: this layer stays cached until one of them changes.
 # app/__init__.py holds the version pyproject.toml reads (nothing else of the source is needed).
+COPY pyproject.toml uv.lock README.md ./
 COPY app/__init__.py app/__init__.py
-RUN /opt/build-venv/bin/pip wheel --no-cache-dir --wheel-dir /wheels . \
-    && rm /wheels/errcat-*.whl
-# The runtime's virtualenv, from those wheels alone. (It is built here and copied, rather than
-# installed in the runtime stage from a `RUN --mount=type=bind,from=build`: podman 4.3, which CI
-# uses, cannot mount a cached stage there, and a COPY of the wheels would stay in a layer.)
-RUN python3 -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir --no-index /wheels/*.whl \
-    && /opt/venv/bin/pip uninstall --yes --quiet pip setuptools
+# --locked: the build fails if uv.lock does not match pyproject.toml; no extras (no test tools).
+RUN /opt/build-venv/bin/uv sync --locked --no-install-project --python python3
 
 FROM ${BASE} AS runtime
 ENV PYTHONUNBUFFERED=1 \

@@ -10,14 +10,24 @@ STAMP := $(VENV)/.installed-stamp
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
 export TEST_DATABASE_URL
 
-.PHONY: run test fuzz lint format bench bench-smoke clean
+.PHONY: run test test-lowest lock fuzz lint format bench bench-smoke clean
 
-$(STAMP): pyproject.toml
+# What is installed comes from uv.lock, never from whatever is newest that day: uv (pinned here)
+# is installed into the venv by pip (requirements-uv.txt), then syncs the venv to the lock.
+# `make lock` updates the lock.
+UV := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv
+# --inexact keeps pip and uv themselves, which the lock does not list.
+SYNC := $(UV) sync --locked --inexact
+
+$(BIN)/uv: requirements-uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "errcat needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-uv.txt
+	touch $(BIN)/uv
+
+$(STAMP): pyproject.toml uv.lock | $(BIN)/uv
+	$(SYNC) --quiet --extra test
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -25,6 +35,22 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The suite once more at the lowest versions that pyproject.toml admits for errcat's direct
+# dependencies (their own dependencies at the newest), in a venv of its own made anew each time
+# (installing into an old one would keep what it had): CI runs it besides
+# the locked suite, so that a floor in pyproject.toml is a version that was tested.
+LOWEST := .venv-lowest
+test-lowest: | $(BIN)/uv
+	rm -rf $(LOWEST)
+	$(BIN)/uv venv --quiet --python $(BIN)/python $(LOWEST)
+	$(BIN)/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e '.[test]'
+	ERRCAT_LOWEST_DIRECT=1 $(LOWEST)/bin/pytest -p no:cacheprovider
+
+# Re-resolve uv.lock: every dependency to the newest release that pyproject.toml admits. Commit
+# the result once `make test` passes on it.
+lock: | $(BIN)/uv
+	$(BIN)/uv lock --upgrade
 
 # schemathesis against a live errcat on SQLite and PostgreSQL (scripts/fuzz.py); longer runs:
 # make fuzz FUZZ_ARGS='--examples 500'
@@ -42,13 +68,13 @@ format: $(STAMP)
 
 # The benchmark (needs wrk: apt-get install wrk); writes docs/benchmark.md and docs/benchmark.png.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(SYNC) --quiet --extra test --extra bench
 	$(BIN)/python scripts/bench.py
 
 # The same, a few seconds long, into a temporary folder: CI runs it so that it cannot rot.
 bench-smoke: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(SYNC) --quiet --extra test --extra bench
 	$(BIN)/python scripts/bench.py --smoke
 
 clean:
-	rm -rf $(VENV) errcat.db errcat.db-wal errcat.db-shm .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) errcat.db errcat.db-wal errcat.db-shm .pytest_cache .ruff_cache

@@ -27,7 +27,7 @@ GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 def _generator() -> str:
     found = str(GENERATOR) if GENERATOR.exists() else shutil.which("openapi-python-client")
     if found is None:
-        reason = "openapi-python-client is not installed (pip install -e '.[test]')"
+        reason = "openapi-python-client is not installed (make test installs it from uv.lock)"
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"{reason}; CI runs this test, it never skips it")
         pytest.skip(reason)
