@@ -6,7 +6,8 @@
   ACCESS_LOG=1 adds one JSON line per request with method, path, status, duration and request id.
 - Metrics: ``RequestObserver`` counts requests and times them by route template, method and
   status; ``CatalogueCollector`` adds the catalogue's revision, entry count, reloads and the
-  database's state (served at ``/metrics`` by app.api.metrics). With
+  database's state (served at ``/metrics`` by app.api.metrics); ``RATE_LIMIT_UNLIMITED``
+  counts the requests served without the rate limit because its Redis was away. With
   several uvicorn workers each worker has its own counters: scale with replicas, one worker
   each, when the numbers matter.
 """
@@ -27,7 +28,7 @@ from typing import Any, TextIO
 import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -154,6 +155,10 @@ class RequestStats(Collector):
 # builds, as tests do).
 REQUEST_STATS = RequestStats()
 REGISTRY.register(REQUEST_STATS)
+RATE_LIMIT_UNLIMITED = Counter(
+    "errcat_rate_limit_unlimited",
+    "Requests served without the rate limit: its store (Redis) failed or was being skipped",
+)
 
 
 # Label values stay bounded whatever clients send: methods outside this set count as "other",

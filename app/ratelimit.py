@@ -6,7 +6,10 @@ sees every request, unknown paths and wrong methods included; only /health, /rea
 replica: INCR is atomic there, and keys expire with their window) and otherwise in this
 process's memory, where only the current window's counters are kept (bounded whatever the
 number of clients). The client address is the connection's peer, or what uvicorn made of
-X-Forwarded-For when the peer is a proxy named in FORWARDED_ALLOW_IPS.
+X-Forwarded-For when the peer is a proxy named in FORWARDED_ALLOW_IPS. When the store fails,
+requests are served unlimited (counted in ``errcat_rate_limit_unlimited_total``), and a circuit
+breaker (app.breaker) then skips the store for a back-off: a stalled Redis makes one request per
+back-off wait for its 1 s timeout, not every request.
 
 Every limited answer carries ``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLimit-Reset``
 and ``RateLimit-Policy``; a 429 is the catalogue's envelope (10429 HTTP_TooManyRequests) with
@@ -19,7 +22,6 @@ could both let a request through) and leaves expired keys of the memory store in
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable
@@ -37,9 +39,9 @@ from litestar.types import (
 )
 
 from app.api.errors import CatalogueError, envelope_response
+from app.breaker import CircuitBreaker
 from app.catalogue.model import Snapshot
-
-log = logging.getLogger("errcat")
+from app.observability import RATE_LIMIT_UNLIMITED
 
 WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 EXEMPT = frozenset({"/health", "/ready", "/metrics"})
@@ -114,7 +116,7 @@ class RateLimiter:
             else MemoryCounter(self.window)
         )
         self.policy = f"{self.max_requests};w={self.window}".encode()
-        self._store_down = False
+        self.breaker = CircuitBreaker("rate limit store", meanwhile="requests are served unlimited")
 
     def _headers(self, remaining: int, reset: int) -> list[tuple[bytes, bytes]]:
         return [
@@ -130,17 +132,12 @@ class RateLimiter:
             return
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        try:
-            count, reset = await self.counter.hit(address, time.time())
-        except Exception as exc:  # the limiter's store is away: serve rather than fail
-            if not self._store_down:
-                log.warning("rate limit store unavailable, not limiting: %s", type(exc).__name__)
-                self._store_down = True
+        hit = await self.breaker.call(self.counter.hit, address, time.time())
+        if hit is None:  # the store is away: serve rather than fail
+            RATE_LIMIT_UNLIMITED.inc()
             await self.app(scope, receive, send)
             return
-        if self._store_down:
-            log.info("rate limit store reachable again")
-            self._store_down = False
+        count, reset = hit
         headers = self._headers(max(0, self.max_requests - count), reset)
         if count > self.max_requests:
             await self._refuse(scope, send, headers, reset)

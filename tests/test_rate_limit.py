@@ -23,10 +23,11 @@ from litestar.testing import TestClient
 
 from app import ratelimit
 from app.main import create_app
-from app.ratelimit import MemoryCounter
+from app.ratelimit import MemoryCounter, RedisCounter
 from app.server import uvicorn_proxy_kwargs
 from app.settings import Settings
 from tests.envelope_assertions import assert_envelope
+from tests.tcp_proxy import TcpProxy
 
 REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
 
@@ -181,6 +182,67 @@ def test_an_unreachable_redis_does_not_fail_requests(seeded_db):
         for _ in range(3):
             response = client.get("/codes/1205")
             assert response.status_code == 200 and "ratelimit-limit" not in response.headers
+
+
+def _unlimited_so_far(client: TestClient) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("errcat_rate_limit_unlimited_total "):
+            return float(line.split()[1])
+    raise AssertionError("no errcat_rate_limit_unlimited_total in /metrics")
+
+
+def test_a_stalled_redis_holds_up_one_request_per_backoff(
+    seeded_db, redis_prefix, monkeypatch, capsys
+):
+    from app import breaker  # imported here: without it (before the breaker) only this fails
+
+    now = [1000.0]  # the breaker's clock, moved by hand: no assertion rests on real time
+    monkeypatch.setattr(breaker, "monotonic", lambda: now[0])
+    waited_on_redis = 0
+    real_hit = RedisCounter.hit
+
+    async def counted_hit(self: RedisCounter, client: str, at: float) -> tuple[int, int]:
+        nonlocal waited_on_redis
+        waited_on_redis += 1
+        return await real_hit(self, client, at)
+
+    monkeypatch.setattr(RedisCounter, "hit", counted_hit)
+    redis = httpx.URL(REDIS_URL)
+    proxy = TcpProxy(redis.host or "127.0.0.1", redis.port or 6379)
+    settings = seeded_db.settings(
+        rate_limit=("minute", 1000),
+        redis_url=f"redis://127.0.0.1:{proxy.port}{redis.path}",
+        redis_prefix=redis_prefix,
+    )
+    try:
+        with TestClient(app=create_app(settings)) as client:
+            unlimited_before = _unlimited_so_far(client)
+            assert "ratelimit-limit" in client.get("/codes/1205").headers
+            assert waited_on_redis == 1
+            proxy.pause()  # connections accepted, nothing answered: each try waits its timeout
+            for backoff in (breaker.FIRST_BACKOFF, 2 * breaker.FIRST_BACKOFF):
+                tried_before = waited_on_redis
+                for _ in range(5):
+                    response = client.get("/codes/1205")
+                    assert response.status_code == 200, response.text
+                    assert "ratelimit-limit" not in response.headers  # served unlimited
+                assert waited_on_redis == tried_before + 1  # one waited, four skipped Redis
+                now[0] += backoff
+            proxy.resume()
+            for _ in range(3):
+                assert "ratelimit-limit" in client.get("/codes/1205").headers
+            assert waited_on_redis == 1 + 2 + 3
+            assert _unlimited_so_far(client) - unlimited_before == 10
+    finally:
+        proxy.close()
+    changes = [
+        line
+        for line in capsys.readouterr().err.splitlines()
+        if '"message":"rate limit store' in line
+    ]
+    assert len(changes) == 2, changes  # one line per change of state, not one per request
+    assert '"level":"warning"' in changes[0] and "unavailable (TimeoutError)" in changes[0]
+    assert '"level":"info"' in changes[1] and "reachable again" in changes[1]
 
 
 # --- X-Forwarded-For: only from the proxies the operator names ----------------------------------
