@@ -231,17 +231,20 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def _refuse(self, status: int, message: str, fix: str, *, prefer: str | None = None) -> None:
         """Answer ``status`` in the envelope and close. Answers still owed on this connection
-        (pipelining) go first; a head refused behind them has no request of its own: the
-        connection just closes after them."""
+        (pipelining) go first; what has no request of its own to answer (a head behind them, the
+        rest of a body answered already) just closes the connection after them."""
         if self._done:
             return
         self._done = True
         self._cancel_timers()
         cycle = self.cycle
+        if cycle is not None and cycle.more_body and cycle.response_started:
+            self._close_after(cycle)  # that body's request has its answer (a 413, say)
+            return
         if cycle is None or cycle.response_complete or cycle.disconnected:
             self._answer_and_close(status, message, fix, prefer)
             return
-        if cycle.more_body and not cycle.response_started:
+        if cycle.more_body:
             # Its body was still arriving: this answer is the request's own.
             refusal = partial(self._answer_and_close, status, message, fix, prefer)
             for place, (queued, _) in enumerate(self.pipeline):
@@ -253,18 +256,27 @@ class EdgeProtocol(HttpToolsProtocol):
             cycle.message_event.set()
             refusal()
             return
-        # A head refused behind a request still being answered, or a body refused once its
-        # answer has begun: that answer is the last.
-        cycle.keep_alive = False  # uvicorn closes the connection after that answer
-        self.flow.pause_reading()
+        self._close_after(cycle)  # a head behind a request still being answered
+
+    def _close_after(self, cycle: RequestResponseCycle) -> None:
+        """Close the connection once ``cycle``'s answer is sent, with no answer of its own."""
+        if cycle.response_complete:
+            self._shut_and_linger()
+        else:
+            cycle.keep_alive = False  # uvicorn closes the connection after that answer
+            self.flow.pause_reading()
 
     def _answer_and_close(
         self, status: int, message: str, fix: str, prefer: str | None = None
     ) -> None:
         self.logger.info("answered %d at the edge: %s", status, message)
-        transport = self.transport
         default_headers = self.server_state.default_headers
-        transport.write(edge_answer(status, message, fix, default_headers, prefer=prefer))
+        self.transport.write(edge_answer(status, message, fix, default_headers, prefer=prefer))
+        self._shut_and_linger()
+
+    def _shut_and_linger(self) -> None:
+        # The client reads what was sent rather than a reset caused by what it still sends.
+        transport = self.transport
         if transport.can_write_eof():
             transport.write_eof()
             self.loop.call_later(LINGER_SECONDS, self._close_now)

@@ -63,6 +63,7 @@ def server(db, tmp_path_factory):
         tmp_path_factory.mktemp("hostile-bodies-log") / "server.log",
         HEADER_TIMEOUT="1",
         BODY_TIMEOUT="1",
+        MAX_BODY_BYTES="1024",
         MAX_CONNECTIONS=str(MAX_CONNECTIONS),
     )
     yield proc
@@ -106,6 +107,14 @@ def test_a_malformed_body_behind_a_pipelined_request_gets_400_after_its_answer(s
         status, _, body = read_response(sock)
         assert status == 200 and json.loads(body)["code"] == 1205
         assert_refused_400_and_closed(sock)
+
+
+def test_a_malformed_chunk_after_the_answer_ends_the_connection_without_another(server):
+    with connect(server.port) as sock:
+        sock.sendall(CHUNKED_HEAD + b"800\r\n" + b"x" * 0x800 + b"\r\n")  # over MAX_BODY_BYTES
+        envelope(*read_response(sock), 413)
+        sock.sendall(b"zz\r\n")  # the rest of that body, malformed
+        assert drain(sock) == b""  # no answer to a request that was answered already
 
 
 @pytest.mark.parametrize("name", CUT_SHORT)
