@@ -299,21 +299,15 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def _body_timed_out(self) -> None:
         self._body_timer = None
-        cycle = self.cycle
-        if self._in_head or self._done or cycle is None:
+        if self._in_head or self.cycle is None:
             return
-        if not cycle.response_started:
-            self._refuse(
-                408,
-                f"The request body did not arrive within {self.body_timeout:g} seconds",
-                "Send the body at once after the headers, at the length announced.",
-            )
-        else:  # answered already; the rest of the body is not worth waiting for
-            self._done = True
-            if cycle.response_complete:
-                self._close_now()
-            else:
-                cycle.keep_alive = False
+        # A body whose request is answered already is not worth waiting for either: _refuse
+        # then just closes the connection.
+        self._refuse(
+            408,
+            f"The request body did not arrive within {self.body_timeout:g} seconds",
+            "Send the body at once after the headers, at the length announced.",
+        )
 
     def _cancel_timers(self) -> None:
         for timer in (self._head_timer, self._body_timer):
