@@ -7,28 +7,33 @@
 - ``client_gone_handler``: Litestar turns that hang-up into an InternalServerException; it is the
   client's doing, not a server error, so it is logged at INFO and recorded as status 499 (the
   answer is never delivered: metrics and the access log see 499, not 500).
-- ``envelope_bytes``: the complete envelope for answers the HTTP server gives before the
-  application sees a request (431, 408, 400 for malformed HTTP, 503 when overloaded; see
-  ``app.server``), with ``code``/``slug`` from the served catalogue's HTTP section by the same
-  rule as every other error.
+- ``envelope_bytes``: the complete envelope for answers the HTTP server gives itself (431, 408,
+  400 for malformed HTTP, 503 when overloaded; see ``app.server``), with ``code``/``slug`` from
+  the served catalogue's HTTP section by the same rule as every other error; ``edge_answer`` is
+  such an answer whole, status line and headers included, and ``overloaded`` the application
+  that answers 503.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.enums import ScopeType
 from litestar.exceptions import InternalServerException
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from app.api.errors import request_id
 from app.catalogue.model import Snapshot
 from app.error_envelope import error_envelope
 from app.requestid import new_request_id
+
+if TYPE_CHECKING:
+    from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 log = logging.getLogger("errcat")
 
@@ -102,3 +107,49 @@ def client_gone_handler(
         return Response(b"", status_code=CLIENT_CLOSED_REQUEST, headers={"X-Request-ID": rid})
 
     return handle
+
+
+def edge_answer(
+    status: int,
+    message: str,
+    suggested_fix: str,
+    default_headers: list[tuple[bytes, bytes]],
+    prefer: str | None = None,
+) -> bytes:
+    """A whole HTTP answer in the envelope that closes the connection: the server's own."""
+    body, rid = envelope_bytes(status, message, suggested_fix, prefer=prefer)
+    lines = [STATUS_LINE[status]]
+    for name, value in default_headers:
+        lines += [name, b": ", value, b"\r\n"]
+    lines += [
+        b"content-type: application/json\r\n",
+        b"content-length: %d\r\n" % len(body),
+        b"x-request-id: " + rid.encode() + b"\r\n",
+        b"cache-control: no-store\r\n",
+        NOSNIFF[0] + b": " + NOSNIFF[1] + b"\r\n",
+        b"connection: close\r\n\r\n",
+        body,
+    ]
+    return b"".join(lines)
+
+
+async def overloaded(
+    scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+) -> None:
+    """The application in place of errcat's beyond MAX_CONNECTIONS: 503 in the envelope."""
+    body, rid = envelope_bytes(
+        503,
+        "The server is at its connection limit",
+        "Retry shortly; the server is handling as many connections as it allows.",
+        prefer="ServiceUnavailable",
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(body)),
+        (b"x-request-id", rid.encode()),
+        (b"cache-control", b"no-store"),
+        (b"retry-after", b"1"),
+        NOSNIFF,
+    ]
+    await send({"type": "http.response.start", "status": 503, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

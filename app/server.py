@@ -12,7 +12,9 @@
   for a body that has not fully arrived that long after its head.
 - ``MAX_CONNECTIONS``: beyond that many connections (or requests in progress), 503 in the
   envelope.
-- malformed HTTP: 400 in the envelope (uvicorn answers in plain text).
+- malformed HTTP: 400 in the envelope (uvicorn answers in plain text), in a head or in a body
+  (a bad chunk size or extension, a chunk longer than its size...); the application waiting
+  for that body hears of a disconnect. Behind pipelined requests, it comes after their answers.
 - SIGTERM: idle connections, and those still sending a head or a body, are closed at once;
   requests being answered get up to ``GRACEFUL_SHUTDOWN_SECONDS``.
 
@@ -25,19 +27,21 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import httptools
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from app.coalescing import CoalescingTransport
-from app.edge import NOSNIFF, envelope_bytes
+from app.edge import edge_answer, overloaded
 from app.settings import Settings
 
 if TYPE_CHECKING:
-    from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
+    from uvicorn._types import ASGI3Application, ASGIReceiveCallable, ASGISendCallable, Scope
     from uvicorn.config import Config
     from uvicorn.server import ServerState
 
@@ -76,41 +80,14 @@ class _Refused(Exception):
     """Raised from a parser callback to stop parsing once the server has answered itself."""
 
 
-def _answer(
-    status: int, body: bytes, rid: str, default_headers: list[tuple[bytes, bytes]]
-) -> bytes:
-    lines = [STATUS_LINE[status]]
-    for name, value in default_headers:
-        lines += [name, b": ", value, b"\r\n"]
-    lines += [
-        b"content-type: application/json\r\n",
-        b"content-length: %d\r\n" % len(body),
-        b"x-request-id: " + rid.encode() + b"\r\n",
-        b"cache-control: no-store\r\n",
-        NOSNIFF[0] + b": " + NOSNIFF[1] + b"\r\n",
-        b"connection: close\r\n\r\n",
-        body,
-    ]
-    return b"".join(lines)
+def _refusal_app(cycle: RequestResponseCycle, refuse: Callable[[], None]) -> ASGI3Application:
+    """Runs in place of the application for a queued request refused at the edge."""
 
+    async def refusal(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        cycle.disconnected = True  # the answer is the server's own: uvicorn sends nothing more
+        refuse()
 
-async def _overloaded(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
-    body, rid = envelope_bytes(
-        503,
-        "The server is at its connection limit",
-        "Retry shortly; the server is handling as many connections as it allows.",
-        prefer="ServiceUnavailable",
-    )
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", b"%d" % len(body)),
-        (b"x-request-id", rid.encode()),
-        (b"cache-control", b"no-store"),
-        (b"retry-after", b"1"),
-        NOSNIFF,
-    ]
-    await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    return refusal
 
 
 class EdgeProtocol(HttpToolsProtocol):
@@ -215,7 +192,7 @@ class EdgeProtocol(HttpToolsProtocol):
         limit = self.max_connections
         if limit is not None and (len(self.connections) > limit or len(self.tasks) >= limit):
             self.logger.warning("connection limit reached (%d): answered 503", limit)
-            app, self.app = self.app, _overloaded
+            app, self.app = self.app, overloaded
             try:
                 super().on_headers_complete()
             finally:
@@ -253,21 +230,53 @@ class EdgeProtocol(HttpToolsProtocol):
         )
 
     def _refuse(self, status: int, message: str, fix: str, *, prefer: str | None = None) -> None:
-        """Answer ``status`` in the envelope and close; or, with an answer still owed on this
-        connection (pipelining), just close after that answer."""
+        """Answer ``status`` in the envelope and close. Answers still owed on this connection
+        (pipelining) go first; what has no request of its own to answer (a head behind them, the
+        rest of a body answered already) just closes the connection after them."""
         if self._done:
             return
         self._done = True
         self._cancel_timers()
         cycle = self.cycle
-        if cycle is not None and not cycle.response_complete and not cycle.disconnected:
+        if cycle is not None and cycle.more_body and cycle.response_started:
+            self._close_after(cycle)  # that body's request has its answer (a 413, say)
+            return
+        if cycle is None or cycle.response_complete or cycle.disconnected:
+            self._answer_and_close(status, message, fix, prefer)
+            return
+        if cycle.more_body:
+            # Its body was still arriving: this answer is the request's own.
+            refusal = partial(self._answer_and_close, status, message, fix, prefer)
+            for place, (queued, _) in enumerate(self.pipeline):
+                if queued is cycle:  # behind answers still owed: it runs in its turn
+                    self.pipeline[place] = (cycle, _refusal_app(cycle, refusal))
+                    return
+            # The application is waiting for that body: it hears of a disconnect instead.
+            cycle.disconnected = True
+            cycle.message_event.set()
+            refusal()
+            return
+        self._close_after(cycle)  # a head behind a request still being answered
+
+    def _close_after(self, cycle: RequestResponseCycle) -> None:
+        """Close the connection once ``cycle``'s answer is sent, with no answer of its own."""
+        if cycle.response_complete:
+            self._shut_and_linger()
+        else:
             cycle.keep_alive = False  # uvicorn closes the connection after that answer
             self.flow.pause_reading()
-            return
-        body, rid = envelope_bytes(status, message, fix, prefer=prefer)
+
+    def _answer_and_close(
+        self, status: int, message: str, fix: str, prefer: str | None = None
+    ) -> None:
         self.logger.info("answered %d at the edge: %s", status, message)
+        default_headers = self.server_state.default_headers
+        self.transport.write(edge_answer(status, message, fix, default_headers, prefer=prefer))
+        self._shut_and_linger()
+
+    def _shut_and_linger(self) -> None:
+        # The client reads what was sent rather than a reset caused by what it still sends.
         transport = self.transport
-        transport.write(_answer(status, body, rid, self.server_state.default_headers))
         if transport.can_write_eof():
             transport.write_eof()
             self.loop.call_later(LINGER_SECONDS, self._close_now)
@@ -290,25 +299,15 @@ class EdgeProtocol(HttpToolsProtocol):
 
     def _body_timed_out(self) -> None:
         self._body_timer = None
-        cycle = self.cycle
-        if self._in_head or self._done or cycle is None:
+        if self._in_head or self.cycle is None:
             return
-        if not cycle.response_started:
-            # The application is waiting for the body: it hears of a disconnect, the client
-            # gets 408.
-            cycle.disconnected = True
-            cycle.message_event.set()
-            self._refuse(
-                408,
-                f"The request body did not arrive within {self.body_timeout:g} seconds",
-                "Send the body at once after the headers, at the length announced.",
-            )
-        else:  # answered already; the rest of the body is not worth waiting for
-            self._done = True
-            if cycle.response_complete:
-                self._close_now()
-            else:
-                cycle.keep_alive = False
+        # A body whose request is answered already is not worth waiting for either: _refuse
+        # then just closes the connection.
+        self._refuse(
+            408,
+            f"The request body did not arrive within {self.body_timeout:g} seconds",
+            "Send the body at once after the headers, at the length announced.",
+        )
 
     def _cancel_timers(self) -> None:
         for timer in (self._head_timer, self._body_timer):

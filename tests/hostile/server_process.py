@@ -152,3 +152,16 @@ def drain(sock: socket.socket) -> bytes:
     except ConnectionResetError:
         pass
     return data
+
+
+def envelope(status, headers, body, expected_status, code=None, slug=None):
+    """Asserts that an answer is errcat's error envelope with ``expected_status``; returns it."""
+    assert status == expected_status, body[:300]
+    error = json.loads(body)["error"]
+    assert error["status"] == expected_status
+    if code is not None:
+        assert (error["code"], error["slug"]) == (code, slug)
+    assert error["message"] and error["suggested_fix"]
+    assert error["request_id"] == headers["x-request-id"][0]
+    assert headers["x-content-type-options"] == ["nosniff"]
+    return error

@@ -16,7 +16,15 @@ import time
 import pytest
 
 from tests.conftest import Database
-from tests.hostile.server_process import ServerProcess, connect, drain, get, read_response, request
+from tests.hostile.server_process import (
+    ServerProcess,
+    connect,
+    drain,
+    envelope,
+    get,
+    read_response,
+    request,
+)
 
 MAX_HEADER_BYTES = 16_384
 
@@ -41,18 +49,6 @@ def server(db, tmp_path_factory):
     )
     yield proc
     proc.stop()
-
-
-def envelope(status, headers, body, expected_status, code=None, slug=None):
-    assert status == expected_status, body[:300]
-    error = json.loads(body)["error"]
-    assert error["status"] == expected_status
-    if code is not None:
-        assert (error["code"], error["slug"]) == (code, slug)
-    assert error["message"] and error["suggested_fix"]
-    assert error["request_id"] == headers["x-request-id"][0]
-    assert headers["x-content-type-options"] == ["nosniff"]
-    return error
 
 
 def big_header_request(size: int) -> bytes:
