@@ -41,6 +41,10 @@ _SLUG = LinearPattern(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+")
 
 
 def cut(value: str) -> str:
+    """At most MAX_FIELD_CHARS characters, each lone surrogate (a printed Python dict may spell
+    one, ``'\\ud800'``) replaced by U+FFFD: the report must encode as UTF-8."""
+    if not value.isascii():
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return value if len(value) <= MAX_FIELD_CHARS else value[:MAX_FIELD_CHARS] + "…"
 
 
