@@ -88,13 +88,15 @@ _STATUS_LINE = LinearPattern(
     r"[ \t]*(?:HTTP/[0-9](?:\.[0-9])?[ \t]+)?([1-5][0-9][0-9])[ \t]+[A-Za-z]"
 )
 _STATUS_ERROR_CODE = LinearPattern(r"\bError code:[ \t]*([1-5][0-9][0-9])[ \t]*-")
+# `[ \t]*(?:[:=][ \t]*)?`, not `[ \t]*[:=]?[ \t]*`: two runs that could share the same blanks
+# are what made Python's `re` quadratic here; this way no blank can be matched two ways.
 _STATUS_KEYED = LinearPattern(
-    r"\b(?:status(?:[ _]?code)?|HTTP(?:/[0-9](?:\.[0-9])?|[ ]status)?)[\"']?[ \t]*[:=]?[ \t]*[\"']?"
-    r"([1-5][0-9][0-9])(?:[^0-9]|$)",
+    r"\b(?:status(?:[ _]?code)?|HTTP(?:/[0-9](?:\.[0-9])?|[ ]status)?)[\"']?[ \t]*(?:[:=][ \t]*)?"
+    r"[\"']?([1-5][0-9][0-9])(?:[^0-9]|$)",
     ignore_case=True,
 )
 _CODE_TEXT = LinearPattern(
-    r"\b(?:error[_ ]?code|code)[\"']?[ \t]*[:=#]?[ \t]*[\"']?([0-9]{1,18})(?:[^0-9]|$)",
+    r"\b(?:error[_ ]?code|code)[\"']?[ \t]*(?:[:=#][ \t]*)?[\"']?([0-9]{1,18})(?:[^0-9]|$)",
     ignore_case=True,
 )
 _SLUG_TEXT = LinearPattern(r"\b[A-Z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
