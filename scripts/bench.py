@@ -40,6 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_adversarial
 from bench_report import write_chart, write_markdown
 from synthetic_catalogue import write_synthetic
 
@@ -276,9 +277,12 @@ def run_cases(work: Path, args, results: Results) -> None:
         ),
     }
     ref_script = lua(work, "ref-codes", codes)
+    adversarial = bench_adversarial.scripts(work)  # against a plain body, on errcat itself
     if args.case:
         gets = {k: v for k, v in gets.items() if any(c in k for c in args.case)}
         posts = {k: v for k, v in posts.items() if any(c in k for c in args.case)}
+        if not any(c in bench_adversarial.CASE for c in args.case):
+            adversarial = None
     servers = [errcat, lookup_ref, decode_ref]
     try:
         for connections in args.connections:
@@ -289,6 +293,12 @@ def run_cases(work: Path, args, results: Results) -> None:
             for label, script in posts.items():
                 ours, theirs = _alternate(errcat, script, decode_ref, script, args, connections)
                 results.cases.append(_row(label, connections, ours, theirs, "bare decode handler"))
+            if adversarial:
+                ours, theirs = _alternate(
+                    errcat, adversarial[0], errcat, adversarial[1], args, connections
+                )
+                case, reference = bench_adversarial.CASE, bench_adversarial.REFERENCE
+                results.cases.append(_row(case, connections, ours, theirs, reference))
         if EDGE_CASE in gets:
             # The lookup reference on errcat's own HTTP protocol (coalesced writes, app.server):
             # how much of the lead is the protocol's rather than the answers given before routing.

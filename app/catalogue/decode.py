@@ -21,7 +21,8 @@ from typing import BinaryIO, Literal, TextIO
 import msgspec
 
 from app.catalogue.extract import MAX_INPUT_BYTES as MAX_INPUT_BYTES
-from app.catalogue.extract import DecodedFields, Extraction, extract
+from app.catalogue.extract import extract
+from app.catalogue.extract_fields import DecodedFields, Extraction
 from app.catalogue.guidance import NO_OVERRIDES, Guidance, status_guidance
 from app.catalogue.model import Entry, Snapshot
 from app.catalogue.query import find_by_slug, lookup

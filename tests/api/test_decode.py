@@ -123,6 +123,18 @@ def test_garbage_is_answered_with_confidence_none(client):
     assert invalid_json.status_code == 200 and invalid_json.json()["shape"] == "truncated"
 
 
+def test_a_lone_surrogate_spelt_in_a_printed_dict_is_answered(client):
+    # '\\ud800' in a printed dict (ast.literal_eval) or in a salvaged JSON string (json.loads)
+    # reads as a lone surrogate, which no UTF-8 answer can carry.
+    for body in (
+        b"{'error': 'gone \\ud800'}",
+        b'x {"code": 1201, "message": "gone \\ud800", "at": f()}',
+    ):
+        response = client.post(URL, content=body, headers=TEXT)
+        assert response.status_code == 200, response.text
+        assert response.json()["extracted"]["message"] == "gone \ufffd"
+
+
 def test_a_status_inside_a_longer_number_is_not_read(client):
     report = client.post(URL, content=b"request failed: HTTP 2401", headers=TEXT).json()
     assert report["extracted"]["status"] is None and report["action"] is None
