@@ -32,6 +32,9 @@ from app.catalogue.linear import LinearPattern, text_of, utf8
 MAX_INPUT_BYTES = 64 * 1024  # one body; larger ones are refused (413 over HTTP)
 MAX_REPR_CHARS = 16 * 1024  # a Python-dict repr longer than this is salvaged, not parsed
 MAX_REPR_DEPTH = 32  # nor one nested deeper than this
+# Python-literal parsing costs per token, not per byte: the separators (`,` `:`) it may read in
+# one decode, all candidates together, bound a crafted body of tiny items (`{1,1,1,...}`).
+MAX_REPR_ITEMS = 512
 MAX_CANDIDATES = 8  # embedded `{` positions tried before giving up
 MAX_OBJECT_DEPTH = 128  # an object inside text nested deeper is taken for one cut short
 
@@ -129,10 +132,23 @@ def _deepest(raw: bytes) -> int:
     return max(depths)
 
 
-def _python(text: str) -> tuple[bool, Any]:
-    """``ast.literal_eval`` under size and nesting caps: literals only, nothing is executed."""
-    if len(text) > MAX_REPR_CHARS or _deepest(utf8(text)) > MAX_REPR_DEPTH:
+class _ReprBudget:
+    """What is left of one decode's MAX_REPR_ITEMS."""
+
+    def __init__(self) -> None:
+        self.items = MAX_REPR_ITEMS
+
+
+def _python(text: str, budget: _ReprBudget) -> tuple[bool, Any]:
+    """``ast.literal_eval`` under size, nesting and item caps: literals only, nothing is
+    executed."""
+    if len(text) > MAX_REPR_CHARS:
         return False, None
+    raw = utf8(text)
+    items = raw.count(b",") + raw.count(b":")
+    if items > budget.items or _deepest(raw) > MAX_REPR_DEPTH:
+        return False, None
+    budget.items -= items
     try:
         return True, ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -160,11 +176,11 @@ def balanced_end(raw: bytes, start: int) -> int | None:
     return found.end() if found else None
 
 
-def _parse_object(text: str) -> tuple[str | None, dict[str, Any] | None]:
+def _parse_object(text: str, budget: _ReprBudget) -> tuple[str | None, dict[str, Any] | None]:
     ok, value = _json(text)
     if ok and isinstance(value, dict):
         return "json", value
-    ok, value = _python(text)
+    ok, value = _python(text, budget)
     if ok and isinstance(value, dict):
         return "python", value
     return None, None
@@ -189,14 +205,15 @@ def extract(text: str) -> Extraction:
             out = from_object(value[0])
             out.notes.append(f"the body is a JSON array of {len(value)}; the first item was read")
             return out
+    budget = _ReprBudget()
     if body.startswith("{"):
-        kind, obj = _parse_object(body)
+        kind, obj = _parse_object(body, budget)
         if kind == "python" and obj is not None:
             return from_object(obj, shape="python_repr")
-    return _embedded(body)
+    return _embedded(body, budget)
 
 
-def _embedded(body: str) -> Extraction:
+def _embedded(body: str, budget: _ReprBudget) -> Extraction:
     raw = utf8(body)  # encoded once: offsets below are byte offsets; `{` and `}` are one byte
     start = raw.find(b"{")
     for _ in range(MAX_CANDIDATES):
@@ -209,7 +226,7 @@ def _embedded(body: str) -> Extraction:
                 "the object is cut short; fields were salvaged from its key: value pairs"
             )
             return _with_prefix_status(out, raw[:start])
-        kind, obj = _parse_object(text_of(raw[start:end]))
+        kind, obj = _parse_object(text_of(raw[start:end]), budget)
         if obj is not None:
             shape = "embedded_json" if kind == "json" else "embedded_python_repr"
             return _with_prefix_status(from_object(obj, shape=shape), raw[:start])

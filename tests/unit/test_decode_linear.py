@@ -218,3 +218,32 @@ def test_objects_nest_as_deep_as_the_limit_inside_text() -> None:
     too_deep = "x " + '{"code": 2401, "n": ' + "[" * depth + "]" * depth + "}"
     assert extract.extract(too_deep).shape == "truncated"
     assert extract.extract(too_deep).fields.code == 2401
+
+
+def literal_items_parsed(monkeypatch, text: str) -> int:
+    """The separators handed to ``ast.literal_eval`` while ``text`` is extracted."""
+    parsed: list[str] = []
+    literal_eval = ast.literal_eval
+
+    def counting(source: str) -> Any:
+        parsed.append(source)
+        return literal_eval(source)
+
+    monkeypatch.setattr(extract.ast, "literal_eval", counting)
+    extract.extract(text)
+    return sum(s.count(",") + s.count(":") for s in parsed)
+
+
+def test_python_literal_parsing_is_bounded_per_decode(monkeypatch):
+    # Tiny items cost literal_eval per token: four 16K-character sets of ones took 220 ms.
+    tiny = "{" + ",".join(["1"] * 8000) + "} "
+    crafted = (tiny * 8)[:MAX_INPUT_BYTES]
+    assert literal_items_parsed(monkeypatch, crafted) <= extract.MAX_REPR_ITEMS
+    many_small = ("{" + ",".join(["1"] * 300) + "} ") * 8
+    assert literal_items_parsed(monkeypatch, many_small) <= extract.MAX_REPR_ITEMS
+
+
+def test_an_ordinary_python_repr_is_still_parsed(monkeypatch):
+    text = "failed: {'error': {'code': 1205, 'status': 422, 'message': 'a, b: c'}}"
+    assert literal_items_parsed(monkeypatch, text) > 0
+    assert extract.extract(text).shape == "embedded_python_repr"
