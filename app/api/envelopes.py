@@ -40,7 +40,7 @@ from app.catalogue.envelope_batch import (
 )
 from app.catalogue.envelope_fields import ENVELOPE_FIELDS, REQUIRED_BY_BOTH
 from app.catalogue.jsondoc import decode_json
-from app.catalogue.model import Snapshot
+from app.catalogue.model import MAX_CODE, Snapshot
 from app.catalogue.vocabulary import Profile
 from app.live import LiveCatalogue
 
@@ -88,7 +88,7 @@ _TYPE_SCHEMA: dict[str, dict[str, Any]] = {
 # What the schema says of a field beyond its type.
 _FIELD_NOTES: dict[str, dict[str, Any]] = {
     "message": {"min_length": 1, "description": "Human-readable"},
-    "code": {"description": "Catalogue code, e.g. 1205"},
+    "code": {"minimum": 0, "maximum": MAX_CODE, "description": "Catalogue code, e.g. 1205"},
     "slug": {"description": "<Service>_<Name>; OpenAPI: required"},
     "status": {"minimum": 100, "maximum": 599},
     "request_id": {"description": "The page: required"},

@@ -20,11 +20,11 @@ import msgspec
 
 from app.catalogue.envelope import BodyError
 from app.catalogue.jsondoc import describe, is_integer
+from app.catalogue.model import MAX_CODE as MAX_CODE
 from app.catalogue.model import Entry, Namespace, RangeRef, Snapshot
 from app.catalogue.query import lookup, nearest_ranges, ranges_containing
 
 MAX_BULK = 1000
-MAX_CODE = 10**18 - 1  # 18 digits, as parse_int accepts
 EXAMPLE_BODY = {"codes": [1205, 10503, 1810, 99999]}
 _FIX = 'Send a JSON object such as {"codes": [1205, 1810]}: at most 1000 integers.'
 

@@ -68,3 +68,26 @@ def test_the_largest_offset_is_answered_and_one_more_is_a_400(client):
     parameters = client.get("/schema/openapi.json").json()["paths"]["/codes"]["get"]["parameters"]
     (offset,) = [p for p in parameters if p["name"] == "offset"]
     assert offset["schema"]["maximum"] == MAX_OFFSET
+
+
+@pytest.mark.parametrize("code", [-6378749, 10**18])
+def test_a_conversion_refuses_a_code_whose_page_would_not_answer(client, code):
+    envelope = {"error": {"message": "m", "code": code, "status": 422}}
+    error = assert_envelope(client.post("/convert/problem-details", json=envelope), 400, 10400)
+    assert error["errors"] == [
+        f"error.code: expected an integer from 0 to {10**18 - 1}, got the integer {code}"
+    ]
+    problem = {"status": 422, "detail": "d", "code": code}
+    headers = {"Content-Type": "application/problem+json"}
+    assert_envelope(client.post("/convert/envelope", json=problem, headers=headers), 400, 10400)
+    signed_type = {"status": 422, "detail": "d", "type": "https://errcat.example/codes/-5"}
+    assert_envelope(client.post("/convert/envelope", json=signed_type, headers=headers), 400)
+
+
+def test_a_converted_problem_s_type_is_a_page_that_answers(client):
+    for code in (1205, 0, 10**18 - 1):
+        envelope = {"error": {"message": "m", "code": code, "status": 422}}
+        problem = client.post("/convert/problem-details", json=envelope).json()
+        path = problem["type"].removeprefix(str(client.base_url))
+        assert path == f"/codes/{code}"
+        assert client.get(path).status_code in (200, 404)

@@ -130,7 +130,7 @@ def test_convert_names_every_missing_member(client):
     )
     assert error["errors"] == [
         "error.message: required, missing",
-        'error.code: expected an integer, got the string "1205"',
+        'error.code: expected an integer from 0 to 999999999999999999, got the string "1205"',
         "error.status: required, missing",
     ]
     error = assert_envelope(
