@@ -7,10 +7,10 @@
 #
 # Signals: `exec` replaces this shell, so errcat's Python process is PID 1 and gets SIGTERM
 # itself. While serving, uvicorn handles it: it stops accepting, finishes in-flight requests
-# (up to 10 s), runs the app's shutdown hooks and exits. Before that (migrating, seeding: e.g.
-# waiting on a database that does not answer) nothing would: the kernel drops a signal that PID 1
-# has no handler for, and the container would only die by SIGKILL when the stop timeout runs
-# out. So errcat is started with a SIGTERM handler that exits with status 143 (128 + SIGTERM);
+# (for up to GRACEFUL_SHUTDOWN_SECONDS, 5 s by default), runs the app's shutdown hooks and
+# exits. Before that (migrating, seeding: e.g. waiting on a database that does not answer)
+# nothing would: the kernel drops a signal that PID 1 has no handler for, and the container
+# would only die by SIGKILL when the stop timeout runs out. So errcat is started with a SIGTERM handler that exits with status 143 (128 + SIGTERM);
 # uvicorn puts its own in place while it serves and restores this one afterwards (a single
 # uvicorn process then exits 143 too; with WEB_CONCURRENCY > 1 the supervisor exits 0).
 set -eu

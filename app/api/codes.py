@@ -18,6 +18,7 @@ from app.api.bodies import documented_body, read_body, require_media_type
 from app.api.common import (
     CACHEABLE,
     INTEGER_SCHEMA,
+    MAX_OFFSET,
     TEXT_FILTER_SCHEMA,
     NamespaceParam,
     error_responses,
@@ -57,9 +58,10 @@ _LOOKUP_BODY = RequestBody(
                 properties={
                     "codes": Schema(
                         type=OpenAPIType.ARRAY,
-                        items=Schema(type=OpenAPIType.INTEGER, minimum=-MAX_CODE, maximum=MAX_CODE),
+                        items=Schema(type=OpenAPIType.INTEGER, minimum=0, maximum=MAX_CODE),
                         max_items=MAX_BULK,
-                        description="JSON integers (not strings), answered in this order",
+                        description="JSON integers (not strings, not negative), answered in "
+                        "this order",
                     ),
                     "namespace": Schema(
                         one_of=[
@@ -200,13 +202,13 @@ def build_router(live: LiveCatalogue) -> Router:
                 "?code=1205&code=1800",
                 # Applies to the array: each value is what parse_int accepts (empty: ignored).
                 schema_extra={
-                    "items": {"type": "string", "pattern": r"^[ \t]*([+-]?[0-9]{1,18})?[ \t]*$"},
+                    "items": {"type": "string", "pattern": r"^[ \t]*([0-9]{1,18})?[ \t]*$"},
                     "maxItems": MAX_BULK,
                 },
             ),
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = 100,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> EntryPage:
         # Dashboards send unset filters as empty parameters (?service=): they filter nothing.
         filters = {

@@ -34,12 +34,15 @@ NamespaceParam = Annotated[
     QueryParameter(description="Narrow to one namespace: the platform's codes or Thermos's"),
 ]
 
-_INT = re.compile(r"[+-]?[0-9]{1,18}")  # ASCII digits only: str.isdigit admits "١٢" too
+_INT = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit admits "١٢" too; no sign
 # What parse_int accepts, documented as the integer it is (generated clients send an int): the
 # parameter arrives as a string so that a bad one gets errcat's own message (ASCII digits only,
-# at most 18); the check itself stays in parse_int.
+# at most 18, no sign: codes and statuses are never negative); the check itself stays in
+# parse_int.
 MAX_INTEGER = 10**18 - 1
-INTEGER_SCHEMA = {"type": "integer", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER}
+INTEGER_SCHEMA = {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER}
+# The largest offset a listing takes: past it a 400, as past the largest limit.
+MAX_OFFSET = 2**31 - 1
 
 
 # What a text filter accepts (app.catalogue.query: at most 200 characters, no control
@@ -48,6 +51,8 @@ TEXT_FILTER_SCHEMA = {"maxLength": 200, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"}
 
 
 def parse_int(raw: str, field: str, example: int = 1205) -> int:
+    """``raw`` as an integer: 1 to 18 ASCII digits, with only spaces or tabs around them (no
+    sign: "+1205" and "-1" are refused like "abc"), or an InvalidInteger (400)."""
     # Only ASCII space and tab around it: str.strip() would also drop \x1c-\x1f and Unicode
     # spaces, letting "\x1c1205\x1f" through as 1205.
     if raw.isdigit() and raw.isascii() and len(raw) <= 18:  # the common case, without the regex

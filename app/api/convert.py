@@ -20,6 +20,7 @@ from app.api.bodies import documented_body, read_body, require_media_type
 from app.api.common import error_responses
 from app.api.envelopes import ENVELOPE_SCHEMA
 from app.catalogue.jsondoc import decode_json
+from app.catalogue.model import MAX_CODE
 from app.catalogue.problem import (
     CODE_PAGE_PATTERN,
     PROBLEM_MEDIA_TYPE,
@@ -65,7 +66,7 @@ _PROBLEM_SCHEMA = Schema(
         "status": Schema(type=OpenAPIType.INTEGER, minimum=100, maximum=599),
         "detail": _TEXT,
         "instance": Schema(type=OpenAPIType.STRING),
-        "code": Schema(type=OpenAPIType.INTEGER),
+        "code": Schema(type=OpenAPIType.INTEGER, minimum=0, maximum=MAX_CODE),
         "slug": Schema(type=OpenAPIType.STRING),
         "request_id": Schema(type=OpenAPIType.STRING),
         "suggested_fix": Schema(type=OpenAPIType.STRING),

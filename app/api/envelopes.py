@@ -24,20 +24,23 @@ from litestar.params import QueryParameter
 
 from app.api.bodies import documented_body, read_body, require_media_type
 from app.api.common import error_responses
-from app.catalogue.envelope import (
+from app.catalogue.envelope import BatchReport, EnvelopeReport, validate_envelope
+from app.catalogue.envelope_batch import (
+    BATCH_ITEM,
     MAX_BATCH,
     MAX_BATCH_BYTES,
     MAX_BATCH_FINDINGS,
     MAX_BATCH_ITEM_FINDINGS,
-    BatchReport,
-    EnvelopeReport,
+    MAX_NUMBER,
+    ArrayOf,
+    Bound,
+    Scalar,
     batch_items,
     validate_batch,
-    validate_envelope,
 )
 from app.catalogue.envelope_fields import ENVELOPE_FIELDS, REQUIRED_BY_BOTH
 from app.catalogue.jsondoc import decode_json
-from app.catalogue.model import Snapshot
+from app.catalogue.model import MAX_CODE, Snapshot
 from app.catalogue.vocabulary import Profile
 from app.live import LiveCatalogue
 
@@ -85,7 +88,7 @@ _TYPE_SCHEMA: dict[str, dict[str, Any]] = {
 # What the schema says of a field beyond its type.
 _FIELD_NOTES: dict[str, dict[str, Any]] = {
     "message": {"min_length": 1, "description": "Human-readable"},
-    "code": {"description": "Catalogue code, e.g. 1205"},
+    "code": {"minimum": 0, "maximum": MAX_CODE, "description": "Catalogue code, e.g. 1205"},
     "slug": {"description": "<Service>_<Name>; OpenAPI: required"},
     "status": {"minimum": 100, "maximum": 599},
     "request_id": {"description": "The page: required"},
@@ -113,6 +116,42 @@ ENVELOPE_SCHEMA = Schema(
 # point; the shape above documents what a valid one looks like.
 ANY_ENVELOPE = Schema(
     any_of=[ENVELOPE_SCHEMA, Schema(description="Any other JSON value: reported on, not refused")]
+)
+_SCALAR_TYPES = [OpenAPIType.STRING, OpenAPIType.NUMBER, OpenAPIType.BOOLEAN, OpenAPIType.NULL]
+
+
+def bound_schema(bound: Bound) -> Schema:
+    """A batch bound (app.catalogue.envelope_batch) as the JSON Schema the route enforces."""
+    scalar = bound if isinstance(bound, Scalar) else bound.scalar
+    scalar_schema = Schema(
+        type=_SCALAR_TYPES, max_length=scalar.max_length, minimum=-MAX_NUMBER, maximum=MAX_NUMBER
+    )
+    if isinstance(bound, Scalar):
+        return scalar_schema
+    if isinstance(bound, ArrayOf):
+        container = Schema(
+            type=OpenAPIType.ARRAY, max_items=bound.max_items, items=bound_schema(bound.items)
+        )
+    else:
+        container = Schema(
+            type=OpenAPIType.OBJECT,
+            max_properties=bound.max_members,
+            property_names=Schema(max_length=bound.max_name),
+            properties={key: bound_schema(value) for key, value in bound.known.items()},
+            additional_properties=bound_schema(bound.other),
+        )
+    return Schema(any_of=[container, scalar_schema])
+
+
+BATCH_SCHEMA = Schema(
+    type=OpenAPIType.ARRAY,
+    max_items=MAX_BATCH,
+    items=bound_schema(BATCH_ITEM),
+    description=(
+        "Error envelopes (or scalars, reported as not envelopes), each within the bounds "
+        "below: every body this schema allows fits the route's byte limit. A larger envelope "
+        "goes to POST /validate-envelope alone."
+    ),
 )
 _EXAMPLE = {
     "error": {
@@ -168,19 +207,23 @@ def build_router(live: LiveCatalogue) -> Router:
         status_code=200,
         summary="Check many error envelopes: one report each, in order, with totals",
         description=(
-            f"The body is a JSON array of at most {MAX_BATCH} envelopes and {MAX_BATCH_BYTES} "
-            "bytes (413 beyond); each element gets the report POST /validate-envelope would "
-            "give it (without `http_status`). The answer lists at most "
+            f"The body is a JSON array of at most {MAX_BATCH} envelopes, each within the "
+            "bounds the schema states (strings, member names, arrays and numbers; 400 "
+            f"beyond), so at most {MAX_BATCH_BYTES} bytes (413 beyond); each element gets the "
+            "report POST /validate-envelope would give it (without `http_status`). The answer "
+            "lists at most "
             f"{MAX_BATCH_ITEM_FINDINGS} findings per envelope and {MAX_BATCH_FINDINGS} in all "
             "(errors first); `truncated` lists the envelopes whose findings were cut and "
             "`omitted` counts the findings left out. `valid` and the totals count everything."
         ),
         responses=error_responses(400, 413, 415),
         operation_class=_json_body(
-            Schema(type=OpenAPIType.ARRAY, items=ANY_ENVELOPE, max_items=MAX_BATCH),
+            BATCH_SCHEMA,
             [_EXAMPLE],
             f"A JSON array of at most {MAX_BATCH} error envelopes ({MAX_BATCH_BYTES} bytes)",
         ),
+        # Its own limit, above the largest body the schema allows, whatever MAX_BODY_BYTES says.
+        request_max_body_size=MAX_BATCH_BYTES,
     )
     async def validate_many(
         request: Request[Any, Any, Any],

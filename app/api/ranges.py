@@ -67,7 +67,10 @@ def build_router(live: LiveCatalogue) -> Router:
     def resolve_range(
         code: Annotated[
             str,
-            QueryParameter(description="Any integer code, e.g. 1810", schema_extra=INTEGER_SCHEMA),
+            QueryParameter(
+                description="Any code number (ASCII digits), e.g. 1810",
+                schema_extra=INTEGER_SCHEMA,
+            ),
         ],
         namespace: NamespaceParam = None,
     ) -> RangeResolution:

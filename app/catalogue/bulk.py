@@ -2,10 +2,10 @@
 
 The body is a JSON object ``{"codes": [1205, 1810, 99999], "namespace": null}``: an object
 rather than a bare array so that options (``namespace``) have a place. ``codes`` holds at most
-``MAX_BULK`` JSON integers of at most 18 digits (the rule ``GET /codes/{code}`` applies to the
-path); strings such as ``"1205"``, numbers such as ``1205.0`` and booleans are refused with the
-index of the first one. Unknown members are refused too (a misspelt ``code`` would otherwise
-look like an empty lookup).
+``MAX_BULK`` JSON integers of at most 18 digits and no sign (the rule ``GET /codes/{code}``
+applies to the path); strings such as ``"1205"``, negative numbers, numbers such as ``1205.5``
+and booleans are refused with the index of the first one. Unknown members are refused too (a
+misspelt ``code`` would otherwise look like an empty lookup).
 
 Each number answers what ``GET /codes/{code}`` and ``GET /ranges/resolve`` tell about it: its
 entries (all of them where the page lists it twice), ``documented``, the declared ranges that
@@ -20,15 +20,15 @@ import msgspec
 
 from app.catalogue.envelope import BodyError
 from app.catalogue.jsondoc import describe, is_integer
+from app.catalogue.model import MAX_CODE as MAX_CODE
 from app.catalogue.model import Entry, Namespace, RangeRef, Snapshot
 from app.catalogue.query import lookup, nearest_ranges, ranges_containing
 
 MAX_BULK = 1000
-MAX_CODE = 10**18 - 1  # 18 digits, as parse_int accepts
 EXAMPLE_BODY = {"codes": [1205, 10503, 1810, 99999]}
 _FIX = 'Send a JSON object such as {"codes": [1205, 1810]}: at most 1000 integers.'
 
-Code = Annotated[int, msgspec.Meta(ge=-MAX_CODE, le=MAX_CODE)]
+Code = Annotated[int, msgspec.Meta(ge=0, le=MAX_CODE)]
 
 
 class BulkLookupRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -88,11 +88,12 @@ def parse_bulk_request(raw: bytes) -> BulkLookupRequest:
         )
     for index, code in enumerate(codes):
         # JSON Schema counts 1205.0 as an integer (the OpenAPI says "integer"), so errcat does too.
-        if isinstance(code, float) and code.is_integer() and abs(code) <= MAX_CODE:
+        if isinstance(code, float) and code.is_integer() and 0 <= code <= MAX_CODE:
             codes[index] = code = int(code)
-        if not is_integer(code) or not -MAX_CODE <= code <= MAX_CODE:
+        if not is_integer(code) or not 0 <= code <= MAX_CODE:
             raise BodyError(
-                f"codes[{index}] must be an integer of at most 18 digits, not {describe(code)}",
+                f"codes[{index}] must be an integer of at most 18 digits and no sign, "
+                f"not {describe(code)}",
                 errors=[f"codes[{index}]: expected an integer, got {describe(code)}"],
                 suggested_fix="Send every code as a JSON number without quotes, e.g. 1205.",
             )

@@ -25,8 +25,9 @@ Decisions worth knowing:
   report.
 
 Pure: knows nothing of HTTP or SQL. Reading the body is ``jsondoc``'s part, the report's
-shapes and rule ids ``envelope_report``'s (both re-exported here). What stays here (~440
-lines) is the walk over the envelope: shape and catalogue rules share its findings.
+shapes and rule ids ``envelope_report``'s (both re-exported here), batches
+``envelope_batch``'s. What stays here is the walk over the envelope: shape and catalogue rules
+share its findings.
 """
 
 from __future__ import annotations
@@ -61,12 +62,6 @@ from app.catalogue.query import (
 
 Profile = Literal["strict", "lenient"]
 
-MAX_BATCH = 1000  # envelopes per batch request
-MAX_BATCH_BYTES = 131_072  # bytes of a batch body: bounds the work one request costs
-# A batch's answer is bounded too: at most this many findings per envelope, and this many in
-# all; what is cut is counted in `omitted` and the envelopes concerned listed in `truncated`.
-MAX_BATCH_ITEM_FINDINGS = 10
-MAX_BATCH_FINDINGS = 2000
 _NON_EMPTY = frozenset({"message", "slug", "request_id"})
 _NUMERIC_TEXT = re.compile(r"\s*[+-]?\d{1,18}\s*")
 
@@ -106,23 +101,6 @@ def _duplicate_members(out: Findings, obj: dict[str, Any], where: tuple[str, ...
             "counts (this report reads the last one)",
         ),
     )
-
-
-def batch_items(value: Any) -> list[Any]:
-    """The envelopes of a batch body: a JSON array of at most MAX_BATCH elements."""
-    if not isinstance(value, list):
-        raise BodyError(
-            f"A batch must be a JSON array of envelopes, not {describe(value)}",
-            errors=["body: expected an array"],
-            suggested_fix="Wrap the envelopes in [...], or POST one to /validate-envelope.",
-        )
-    if len(value) > MAX_BATCH:
-        raise BodyError(
-            f"A batch holds at most {MAX_BATCH} envelopes, this one {len(value)}",
-            errors=[f"body: {len(value)} elements, the limit is {MAX_BATCH}"],
-            suggested_fix=f"Split the batch into requests of at most {MAX_BATCH} envelopes.",
-        )
-    return value
 
 
 # --- the fields both descriptions define ------------------------------------------------------
@@ -439,33 +417,3 @@ def validate_envelope(
             f"status {http_status} the envelope was sent with",
         )
     return out.report(entries, matched)
-
-
-def validate_batch(
-    snap: Snapshot, values: list[Any], *, profile: Profile = "lenient"
-) -> BatchReport:
-    reports: list[EnvelopeReport] = []
-    truncated: list[int] = []
-    budget = MAX_BATCH_FINDINGS
-    omitted = 0
-    for i, value in enumerate(values):
-        report = validate_envelope(snap, value, profile=profile)
-        found = len(report.errors) + len(report.warnings)
-        keep = min(found, MAX_BATCH_ITEM_FINDINGS, budget)
-        if keep < found:
-            errors = report.errors[:keep]
-            warnings = report.warnings[: keep - len(errors)]
-            report = msgspec.structs.replace(report, errors=errors, warnings=warnings)
-            truncated.append(i)
-            omitted += found - keep
-        budget -= keep
-        reports.append(report)
-    valid = sum(r.valid for r in reports)
-    return BatchReport(
-        items=tuple(reports),
-        total=len(reports),
-        valid=valid,
-        invalid=len(reports) - valid,
-        truncated=tuple(truncated),
-        omitted=omitted,
-    )

@@ -127,12 +127,12 @@ class InvalidRequest(CatalogueProblem):
 
 
 class InvalidInteger(InvalidRequest):
-    """``raw`` (the parameter ``field``) is not an integer of at most 18 digits."""
+    """``raw`` (the parameter ``field``) is not an integer of 1 to 18 ASCII digits."""
 
     def __init__(self, field: str, raw: str, example: int) -> None:
         super().__init__(
-            f"{field} must be an integer, not {quote(raw)}",
-            errors=[f"{field}: expected an integer of at most 18 digits"],
+            f"{field} must be an integer in ASCII digits (at most 18, no sign), not {quote(raw)}",
+            errors=[f"{field}: expected an integer of at most 18 ASCII digits, with no sign"],
             suggested_fix=f"Send {field} as a whole number, e.g. {example}.",
         )
         self.field = field

@@ -20,6 +20,8 @@ from app.catalogue.amendments import NO_AMENDMENTS, AmendmentsDoc, Provenance
 from app.catalogue.guidance import NO_OVERRIDES, GuidanceOverrides
 
 Namespace = Literal["platform", "thermos"]
+# The largest code number errcat reads (18 digits; none is negative): paths, bodies, conversions.
+MAX_CODE = 10**18 - 1
 NAMESPACES: tuple[str, ...] = ("platform", "thermos")
 
 

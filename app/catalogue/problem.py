@@ -17,12 +17,12 @@ import msgspec
 
 from app.catalogue.errors import InvalidBody, NotFound
 from app.catalogue.jsondoc import describe, is_integer
-from app.catalogue.model import Entry, Snapshot
+from app.catalogue.model import MAX_CODE, Entry, Snapshot
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REQUEST_URN = "urn:request:"
-# A ``type`` naming a code's page: .../codes/1205 (ASCII digits).
-CODE_PAGE_PATTERN = r"/codes/([+-]?[0-9]+)/?$"
+# A ``type`` naming a code's page: .../codes/1205 (ASCII digits, no sign, as the page's path).
+CODE_PAGE_PATTERN = r"/codes/([0-9]{1,18})/?$"
 _CODE_PAGE = re.compile(CODE_PAGE_PATTERN)
 
 
@@ -213,7 +213,8 @@ def envelope_to_problem(snap: Snapshot | None, value: Any, base_url: str) -> Pro
     error = _object(_object(value, what).get("error"), what, "error")
     read = _Reader(error, "error.")
     message = read.text("message", required=True)
-    code = read.integer("code", required=True)
+    # a code whose page (the problem's type) exists: no sign, 18 digits at most
+    code = read.integer("code", 0, MAX_CODE, required=True)
     status = read.integer("status", 100, 599, required=True)
     slug = read.text("slug")
     request_id = read.text("request_id")
@@ -248,7 +249,7 @@ def problem_to_envelope(snap: Snapshot | None, value: Any) -> PlatformEnvelope:
     status = read.integer("status", 100, 599, required=True)
     detail = read.text("detail", nonempty=True)
     title = read.text("title", nonempty=True)
-    code = read.integer("code")
+    code = read.integer("code", 0, MAX_CODE)
     type_ = read.text("type")
     slug = read.text("slug")
     request_id = read.text("request_id")

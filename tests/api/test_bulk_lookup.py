@@ -127,11 +127,14 @@ def test_an_empty_lookup_answers_nothing(client):
         (None, "null"),
         ([1205], "an array of 1 element"),
         (10**18, "the integer 1000000000000000000"),
+        (-1, "the integer -1"),
     ],
 )
 def test_a_non_integer_is_a_400_naming_its_index(client, value, described):
     error = assert_envelope(lookup(client, {"codes": [1205, 1810, value]}), 400, 10400)
-    assert error["message"] == f"codes[2] must be an integer of at most 18 digits, not {described}"
+    assert error["message"] == (
+        f"codes[2] must be an integer of at most 18 digits and no sign, not {described}"
+    )
     assert error["errors"] == [f"codes[2]: expected an integer, got {described}"]
 
 
@@ -166,10 +169,11 @@ def test_openapi_documents_the_bulk_lookup(client):
     assert schema["required"] == ["codes"]
     assert schema["properties"]["codes"]["maxItems"] == 1000
     assert schema["properties"]["codes"]["items"]["type"] == "integer"
+    assert schema["properties"]["codes"]["items"]["minimum"] == 0  # no sign
     assert {"200", "400", "413", "415"} <= set(post["responses"])
     params = {p["name"]: p for p in spec["paths"]["/codes"]["get"]["parameters"]}
     assert params["code"]["schema"]["maxItems"] == 1000
-    assert params["code"]["schema"]["items"]["pattern"] == r"^[ \t]*([+-]?[0-9]{1,18})?[ \t]*$"
+    assert params["code"]["schema"]["items"]["pattern"] == r"^[ \t]*([0-9]{1,18})?[ \t]*$"
 
 
 def test_a_whole_number_written_with_a_fraction_is_an_integer(client):

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from app.catalogue.envelope_batch import MAX_BATCH
 from tests.envelope_assertions import assert_envelope
 
 URL = "/validate-envelope"
@@ -237,8 +238,8 @@ def test_empty_batch(client):
 
 
 def test_batch_too_large_is_a_400(client):
-    error = assert_envelope(client.post(BATCH, json=[{}] * 1001), 400, 10400)
-    assert "at most 1000" in error["message"]
+    error = assert_envelope(client.post(BATCH, json=[{}] * (MAX_BATCH + 1)), 400, 10400)
+    assert f"at most {MAX_BATCH}" in error["message"]
 
 
 def test_batch_body_must_be_an_array(client):
@@ -308,7 +309,7 @@ def test_openapi_documents_request_report_and_errors(client):
         "errors",
     }
     batch = schema["paths"][BATCH]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert batch["type"] == "array" and batch["maxItems"] == 1000
+    assert batch["type"] == "array" and batch["maxItems"] == MAX_BATCH
     components = schema["components"]["schemas"]
     assert {"EnvelopeFinding", "EnvelopeReport", "BatchReport"} <= set(components)
     items = components["EnvelopeReport"]["properties"]["errors"]["items"]

@@ -76,7 +76,11 @@ CASES = [
     (ServiceNotFound("nope"), 404, "No service is named 'nope'"),
     (ErrorTypeNotFound("nope"), 404, "No error type is named 'nope'"),
     (RevisionNotFound(7), 404, "No revision 7"),
-    (InvalidInteger("code", "abc", 1205), 400, "code must be an integer, not 'abc'"),
+    (
+        InvalidInteger("code", "abc", 1205),
+        400,
+        "code must be an integer in ASCII digits (at most 18, no sign), not 'abc'",
+    ),
     (InvalidFilter("status", "bad status"), 400, "Invalid value for status"),
     (
         BodyError("The body is empty", errors=["body: x"], suggested_fix="Send"),

@@ -12,18 +12,15 @@ import msgspec
 import pytest
 
 from app.catalogue.envelope import (
-    MAX_BATCH,
     MAX_ITEM_FINDINGS,
     RULES,
     BodyError,
-    batch_items,
     decode_json,
     describe,
     field_rules,
     line_column,
     pointer,
     quote,
-    validate_batch,
     validate_envelope,
 )
 from app.catalogue.model import CatalogueVersion
@@ -749,39 +746,6 @@ def test_line_column_counts_characters() -> None:
     assert line_column(raw, raw.index(b"x")) == (2, 5)
     assert line_column(raw, 0) == (1, 1)
     assert line_column(raw, 10_000) == (2, 6)  # clamped to the end
-
-
-# --- batches ------------------------------------------------------------------------------------
-
-
-def test_batch_reports_in_order_with_totals() -> None:
-    report = validate_batch(
-        SNAP, [env(), env(status=400), "nope", env(code=1810)], profile="strict"
-    )
-    assert [r.valid for r in report.items] == [True, False, False, True]
-    assert (report.total, report.valid, report.invalid) == (4, 2, 2)
-
-
-def test_empty_batch() -> None:
-    report = validate_batch(SNAP, [])
-    assert (report.items, report.total, report.valid, report.invalid) == ((), 0, 0, 0)
-
-
-@pytest.mark.parametrize(
-    ("value", "says"),
-    [
-        ({"error": {}}, "must be a JSON array"),
-        ([{}] * (MAX_BATCH + 1), f"at most {MAX_BATCH}"),
-    ],
-)
-def test_batch_bodies_that_are_not_batches(value: Any, says: str) -> None:
-    with pytest.raises(BodyError) as caught:
-        batch_items(value)
-    assert says in caught.value.message
-
-
-def test_a_batch_of_the_limit_is_accepted() -> None:
-    assert len(batch_items([{}] * MAX_BATCH)) == MAX_BATCH
 
 
 # --- helpers and documentation --------------------------------------------------------------

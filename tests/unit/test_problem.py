@@ -27,7 +27,7 @@ BASE = "https://errcat.example/"
 
 def test_type_is_the_code_page_on_the_base_url():
     assert code_page_url(BASE, 1205) == "https://errcat.example/codes/1205"
-    assert code_page_url("http://h:8000", -3) == "http://h:8000/codes/-3"
+    assert code_page_url("http://h:8000", 3) == "http://h:8000/codes/3"
 
 
 def test_title_is_the_entry_the_envelope_designates():
@@ -67,7 +67,8 @@ def test_envelope_to_problem_keeps_every_field():
             {"error": {"message": "", "code": True, "status": 99}},
             [
                 'error.message: expected a non-empty string, got the string ""',
-                "error.code: expected an integer, got the boolean true",
+                "error.code: expected an integer from 0 to 999999999999999999, "
+                "got the boolean true",
                 "error.status: expected an integer from 100 to 599, got the integer 99",
             ],
         ),
