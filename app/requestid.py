@@ -6,14 +6,20 @@ A neutral module: the error envelope (``app.api.errors``) and the access log
 
 from __future__ import annotations
 
-import re
 from random import getrandbits
 
 from litestar.types import Scope
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
-_SAFE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
+_SAFE_REQUEST_ID_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
+MAX_REQUEST_ID = 128
+
+
+def is_safe_request_id(value: bytes) -> bool:
+    """1 to 128 of ``A-Za-z0-9._:-``: one C-level pass (``bytes.translate`` deletes the allowed
+    bytes; anything left is not), no pattern over the client's header at all."""
+    return 0 < len(value) <= MAX_REQUEST_ID and not value.translate(None, _SAFE_REQUEST_ID_BYTES)
 
 
 def new_request_id() -> str:
@@ -30,7 +36,7 @@ def request_id(scope: Scope) -> str:
     if rid is None:
         for name, value in scope.get("headers", ()):
             if name == _REQUEST_ID_HEADER:
-                rid = value.decode("ascii") if _SAFE_REQUEST_ID.fullmatch(value) else None
+                rid = value.decode("ascii") if is_safe_request_id(value) else None
                 break
         if rid is None:
             rid = new_request_id()

@@ -9,7 +9,6 @@ fields travel as extension members (``code``, ``slug``, ``request_id``, ``sugges
 
 from __future__ import annotations
 
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -17,13 +16,14 @@ import msgspec
 
 from app.catalogue.errors import InvalidBody, NotFound
 from app.catalogue.jsondoc import describe, is_integer
+from app.catalogue.linear import LinearPattern, utf8
 from app.catalogue.model import MAX_CODE, Entry, Snapshot
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 REQUEST_URN = "urn:request:"
 # A ``type`` naming a code's page: .../codes/1205 (ASCII digits, no sign, as the page's path).
 CODE_PAGE_PATTERN = r"/codes/([0-9]{1,18})/?$"
-_CODE_PAGE = re.compile(CODE_PAGE_PATTERN)
+_CODE_PAGE = LinearPattern(CODE_PAGE_PATTERN)  # over a client's `type`: RE2, linear
 
 
 class ProblemDetails(msgspec.Struct, omit_defaults=True):
@@ -259,9 +259,9 @@ def problem_to_envelope(snap: Snapshot | None, value: Any) -> PlatformEnvelope:
     if "detail" not in problem and "title" not in problem:
         read.problems.append("detail: required (or title), both missing")
     if "code" not in problem:
-        found = _CODE_PAGE.search(type_) if type_ else None
+        found = _CODE_PAGE.search(utf8(type_)) if type_ else None
         if found:
-            code = int(found.group(1))
+            code = int(found[1])
         else:
             read.problems.append(
                 "code: required, missing (neither a code member nor a type ending /codes/<code>)"
