@@ -8,19 +8,18 @@ their order (what happened to codes first) derive from the table. Pure.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-if TYPE_CHECKING:
-    from app.catalogue.diff_model import (
-        DiffEntry,
-        EntryChange,
-        EnvelopeDiff,
-        EnvelopeFieldChange,
-        ErrorTypesDiff,
-        ReusedCode,
-    )
+from app.catalogue.diff_model import (
+    DiffEntry,
+    EntryChange,
+    EnvelopeDiff,
+    EnvelopeFieldChange,
+    ErrorTypesDiff,
+    ReusedCode,
+)
 
 
 class BreakingChange(msgspec.Struct, frozen=True):

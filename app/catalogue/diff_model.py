@@ -1,10 +1,10 @@
-"""The shapes of a catalogue diff (see ``app.catalogue.diff`` for what each part means)."""
+"""The shapes of a catalogue diff's parts (``app.catalogue.diff`` says what each means and
+assembles them into a ``CatalogueDiff``)."""
 
 from __future__ import annotations
 
 import msgspec
 
-from app.catalogue.breaking import BreakingChange
 from app.catalogue.model import CodeRow, DeclaredRange, EnvelopeFieldDoc, ErrorTypeDoc
 
 FieldValue = str | int | bool | None
@@ -208,20 +208,3 @@ class DiffSummary(msgspec.Struct, frozen=True):
     error_types: int
     envelope_fields: int
     amendments: int = 0
-
-
-class CatalogueDiff(msgspec.Struct, frozen=True):
-    added: tuple[DiffEntry, ...]
-    removed: tuple[DiffEntry, ...]
-    changed: tuple[EntryChange, ...]
-    reused: tuple[ReusedCode, ...]
-    ranges: RangesDiff
-    sections: SectionsDiff
-    error_types: ErrorTypesDiff
-    envelope: EnvelopeDiff
-    source: FieldChange | None
-    amendments: AmendmentsDiff
-    breaking: tuple[BreakingChange, ...]
-    summary: DiffSummary
-    is_breaking: bool
-    has_changes: bool

@@ -7,14 +7,9 @@ from collections.abc import Callable
 import msgspec
 import pytest
 
-from app.catalogue.diff import (
-    BreakingChange,
-    CatalogueDiff,
-    DiffEntry,
-    FieldChange,
-    diff_catalogues,
-    render_diff,
-)
+from app.catalogue.breaking import BreakingChange
+from app.catalogue.diff import CatalogueDiff, diff_catalogues, render_diff
+from app.catalogue.diff_model import DiffEntry, FieldChange
 from app.catalogue.model import (
     CatalogueDocument,
     CodeRow,

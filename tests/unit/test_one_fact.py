@@ -10,8 +10,7 @@ import pytest
 
 from app.api.caching import etag_of
 from app.api.envelopes import ENVELOPE_SCHEMA
-from app.catalogue.breaking import BREAKING_KINDS, CHANGE_RULES
-from app.catalogue.diff import BreakingChange
+from app.catalogue.breaking import BREAKING_KINDS, CHANGE_RULES, BreakingChange
 from app.catalogue.envelope import field_rules
 from app.catalogue.envelope_fields import (
     ENVELOPE_FIELDS,
