@@ -10,7 +10,8 @@ from litestar.params import QueryParameter
 from app.api.common import CACHEABLE, error_responses, per_snapshot, store_access
 from app.api.schemas import CatalogueCounts, CatalogueInfo, RevisionList
 from app.catalogue.diff import CatalogueDiff
-from app.catalogue.integrity import IntegrityReport, integrity_report
+from app.catalogue.integrity import integrity_report
+from app.catalogue.integrity_rules import IntegrityReport
 from app.catalogue.model import Snapshot
 from app.db import store
 from app.live import LiveCatalogue

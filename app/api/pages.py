@@ -36,7 +36,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.common import parse_int, per_snapshot
 from app.catalogue.errors import InvalidFilter, InvalidInteger
-from app.catalogue.integrity import Finding, IntegrityReport, integrity_report
+from app.catalogue.integrity import integrity_report
+from app.catalogue.integrity_rules import Finding, IntegrityReport
 from app.catalogue.model import NAMESPACES, Entry, RangeRef, Section, Snapshot
 from app.catalogue.query import (
     describe_ranges,

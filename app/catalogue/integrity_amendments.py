@@ -1,24 +1,6 @@
-"""The integrity rules about amendments (docs/amendments.md), registered in
-``app.catalogue.integrity`` (their ``Rule`` rows are in its ``RULES`` table). Pure.
-
-The page's rules look at the page alone (``page_only``): an amendment is not the page
-contradicting itself. These rules check each amendment against the page and the range list:
-
-- ``amendment.conflicts_with_page`` [error]: an amended entry has the identity (service, code,
-  name) of a page entry and another status: two sources disagree about what the code means.
-- ``amendment.duplicates_page`` [warning]: an amended entry repeats a page entry (same identity
-  and status): the amendment is redundant (the page has caught up) and can be removed.
-- ``amendment.outside_declared_ranges`` [warning]: an amended platform code lies in no declared
-  range (the page's or the amendments'), so range resolution says nothing about it.
-- ``amendment.in_other_service_range`` [warning]: an amended platform code lies only in ranges
-  declared for other services, so range resolution names the wrong service. Warnings, not
-  errors: the amendment records what the platform sends; the range list is what is incomplete.
-- ``amendment.unknown_service`` [error]: an amended entry or a note names a service that is
-  neither a page section nor an amended service (a typo, or a service to add to ``services``).
-- ``amendment.note_without_entry`` [error]: a note names an entry (service, code, name) that
-  neither the page nor the amendments document.
-- ``amendment.superseded_by_unknown`` [error]: a note's ``superseded_by`` is a code no entry has.
-"""
+"""The integrity rules about amendments (``amendment.*``, docs/integrity.md): each amendment
+checked against the page and the range list. The page's rules look at the page alone
+(``page_only``): an amendment is not the page contradicting itself. Pure."""
 
 from __future__ import annotations
 
@@ -26,7 +8,7 @@ from collections.abc import Iterator
 
 import msgspec
 
-from app.catalogue.integrity import Finding, _finding
+from app.catalogue.integrity_rules import Finding, finding
 from app.catalogue.model import Snapshot
 from app.catalogue.query import RANGED_NAMESPACE, describe_ranges
 
@@ -71,7 +53,7 @@ def _amended_against_page(snapshot: Snapshot) -> Iterator[Finding]:
         if status is None:
             continue
         if status != a.status:
-            yield _finding(
+            yield finding(
                 "amendment.conflicts_with_page",
                 f"The amendment {a.service} {a.code} {a.name} gives status {a.status}; the page "
                 f"gives {status} for the same entry.",
@@ -79,7 +61,7 @@ def _amended_against_page(snapshot: Snapshot) -> Iterator[Finding]:
                 sections=(a.service,),
             )
         else:
-            yield _finding(
+            yield finding(
                 "amendment.duplicates_page",
                 f"The amendment {a.service} {a.code} {a.name} repeats the page's entry; it can "
                 "be removed from the amendments.",
@@ -93,14 +75,14 @@ def _amended_ranges(snapshot: Snapshot) -> Iterator[Finding]:
         if e.origin != "amendment" or e.code is None or e.namespace != RANGED_NAMESPACE:
             continue
         if not e.ranges:
-            yield _finding(
+            yield finding(
                 "amendment.outside_declared_ranges",
                 f"The amended code {e.code} ({e.slug}) lies in no declared range.",
                 codes=(e.code,),
                 sections=(e.service,),
             )
         elif all(r.service != e.service for r in e.ranges):
-            yield _finding(
+            yield finding(
                 "amendment.in_other_service_range",
                 f"The amended code {e.code} ({e.slug}) lies in {describe_ranges(e.ranges)}, "
                 f"declared for another service than {e.service}.",
@@ -116,7 +98,7 @@ def _unknown_services(snapshot: Snapshot) -> Iterator[Finding]:
     for kind, items in (("entry", amendments.entries), ("note", amendments.notes)):
         for item in items:
             if item.service not in known:
-                yield _finding(
+                yield finding(
                     "amendment.unknown_service",
                     f"The amended {kind} {item.service}_{item.name} names the service "
                     f"{item.service}, which is neither a section of the page nor an amended "
@@ -130,7 +112,7 @@ def _notes(snapshot: Snapshot) -> Iterator[Finding]:
     documented = {(e.service, e.code, e.name) for e in snapshot.entries}
     for n in snapshot.head.amendments.notes:
         if (n.service, n.code, n.name) not in documented:
-            yield _finding(
+            yield finding(
                 "amendment.note_without_entry",
                 f"A note is about {n.service} {n.code} {n.name}, which neither the page nor "
                 "the amendments document.",
@@ -138,7 +120,7 @@ def _notes(snapshot: Snapshot) -> Iterator[Finding]:
                 sections=(n.service,),
             )
         if n.superseded_by is not None and n.superseded_by not in snapshot.by_code:
-            yield _finding(
+            yield finding(
                 "amendment.superseded_by_unknown",
                 f"The note on {n.service} {n.code} {n.name} says it is superseded by "
                 f"{n.superseded_by}, which no entry documents.",

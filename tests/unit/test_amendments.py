@@ -21,7 +21,8 @@ from app.catalogue.amendments import (
 from app.catalogue.diff import diff_catalogues, render_diff
 from app.catalogue.drift import Observation, drift
 from app.catalogue.export import render_export
-from app.catalogue.integrity import SEVERITY_OF, integrity_report
+from app.catalogue.integrity import integrity_report
+from app.catalogue.integrity_rules import SEVERITY_OF
 from app.catalogue.model import CatalogueVersion
 from app.catalogue.propose import propose
 from app.catalogue.query import build_snapshot, filter_entries, find_by_slug, lookup

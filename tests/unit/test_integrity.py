@@ -5,12 +5,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from app.catalogue.integrity import (
-    NAME_STATUS_CONVENTIONS,
-    RULES,
-    IntegrityReport,
-    integrity_report,
-)
+from app.catalogue.integrity import integrity_report
+from app.catalogue.integrity_rules import NAME_STATUS_CONVENTIONS, RULES, IntegrityReport
 from app.catalogue.model import (
     CatalogueDocument,
     CatalogueVersion,
