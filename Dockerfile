@@ -10,7 +10,7 @@
 # requirements-uv.txt) from a throwaway virtualenv; the runtime stage copies that virtualenv (same
 # base, same paths: no pip, no uv, no cache in it) and the source tree. The project itself is not
 # installed: errcat finds alembic.ini, migrations/ and seeds/ next to the `app` package
-# (app/cli.py's ROOT), so the package stays at /app/app (on PYTHONPATH) and ROOT is /app.
+# (app/db/setup.py's ROOT), so the package stays at /app/app (on PYTHONPATH) and ROOT is /app.
 # Configuration is environment only (see README.md); the defaults below suit a container.
 # The base image is a build argument (CI builds FROM a local Python 3.11 image, no registry).
 ARG BASE=python:3.11-slim

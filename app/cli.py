@@ -5,53 +5,41 @@ stops every command with one line and exit code 2. Anything a user can cause (a 
 a page that is not the vendor's, an unreachable or unmigrated database, a closed output pipe)
 ends with one line on stderr and a documented exit code, never a traceback. Results go to
 stdout (``--json``: exactly the API's body); logs (Alembic's too) are JSON lines on stderr.
-
-(About 400 lines, on purpose: one click command each, most of each its help text; what the
-commands share is in app/cli_runtime.py.)
+Here: the group and the commands that change the database or serve; the commands that answer
+from the catalogue are in app/cli_answers.py, what all share in app/cli_runtime.py.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
-import msgspec
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import __version__
-from app.api.schemas import CodeLookup, RevisionList
+from app.api.schemas import RevisionList
 from app.catalogue.diff import render_diff
-from app.catalogue.errors import CodeNotFound, RevisionNotFound
-from app.catalogue.export import EXPORT_FORMATS, render_export
-from app.catalogue.integrity import integrity_report
-from app.catalogue.model import CatalogueVersion, Snapshot
-from app.catalogue.query import build_snapshot, find_code, ranges_containing
+from app.catalogue.errors import RevisionNotFound
+from app.cli_answers import ANSWER_COMMANDS
 from app.cli_runtime import (
+    COMMAND_EPILOG,
+    EXIT_CODES,
     EXIT_FINDINGS,
     EXIT_USAGE,
+    JSON_OPTION,
     CommandError,
     ErrcatGroup,
-    _database,
-    _echo_json,
-    _pipe_closed,
-    _run,
-    _snapshot,
-    migrate,
+    database_errors,
+    echo_json,
+    exit_pipe_closed,
+    run_on_database,
 )
-from app.db import observation_store, store
-from app.error_envelope import error_envelope
+from app.db import store
+from app.db.setup import migrate
 from app.observability import configure_logging
 from app.revisions import revision_changes
 from app.seeding import describe_plan, plan, seed_catalogue
-from app.seeds import (
-    DEFAULT_AMENDMENTS_PATH,
-    DEFAULT_SEED_PATH,
-    content_hash,
-    load_catalogue,
-    render,
-)
+from app.seeds import DEFAULT_AMENDMENTS_PATH, DEFAULT_SEED_PATH, load_catalogue, render
 from app.settings import VARIABLES, Settings
 
 # --- The command line -------------------------------------------------------------------------
@@ -62,25 +50,10 @@ def _environment_help() -> str:
     return "\n".join(f"  {v.name:{width}}  {v.accepts}" for v in VARIABLES)
 
 
-EXIT_CODES = """\b
-Exit codes:
-  0    fine
-  1    findings (report), breaking changes (plan, seed), an undocumented code (lookup),
-       an unknown revision (changes)
-  2    usage or configuration error: a bad option, argument, file or environment variable
-  3    database unreachable, not migrated (run errcat migrate) or not seeded (run errcat seed)
-  141  stdout closed early (errcat report | head): errcat stops quietly
-"""
 EPILOG = f"""{EXIT_CODES}\b
 Environment (every command checks all of it first; an invalid value is exit 2):
 {_environment_help()}
 """
-# Each command's help: the exit codes, and where the environment is described.
-COMMAND_EPILOG = f"{EXIT_CODES}\nEnvironment: see errcat --help."
-
-JSON_OPTION = click.option(
-    "--json", "as_json", is_flag=True, help="Print the API's JSON body instead of text."
-)
 SEED_FILE = click.argument(
     "file",
     required=False,
@@ -122,7 +95,7 @@ def migrate_command(settings: Settings) -> None:
     Safe to run from several replicas at once (PostgreSQL: an advisory lock; SQLite: the write
     lock). Alembic's progress is logged as JSON lines on stderr.
     """
-    with _database(settings):
+    with database_errors(settings):
         migrate(settings)
 
 
@@ -143,7 +116,7 @@ def seed_command(settings: Settings, file: Path, amendments: Path, force: bool) 
     number reused for another name, a status changed) is refused, exit 1, unless --force.
     """
     doc = load_catalogue(file, amendments)
-    outcome = _run(settings, lambda engine: seed_catalogue(engine, doc, force=force))
+    outcome = run_on_database(settings, lambda engine: seed_catalogue(engine, doc, force=force))
     if outcome.diff is not None and outcome.changed:
         click.echo(render_diff(outcome.diff))
     click.echo(outcome.describe())
@@ -162,35 +135,12 @@ def plan_command(settings: Settings, file: Path, amendments: Path, as_json: bool
     does (null when DATABASE_URL holds no catalogue yet).
     """
     doc = load_catalogue(file, amendments)
-    diff = _run(settings, lambda engine: plan(engine, doc))
+    diff = run_on_database(settings, lambda engine: plan(engine, doc))
     if as_json:
-        _echo_json(diff)
+        echo_json(diff)
     else:
         click.echo(describe_plan(diff))
     if diff is not None and diff.is_breaking:
-        sys.exit(EXIT_FINDINGS)
-
-
-@cli.command("report", epilog=COMMAND_EPILOG)
-@JSON_OPTION
-@click.pass_obj
-def report_command(settings: Settings, as_json: bool) -> None:
-    """The integrity report of the catalogue stored in DATABASE_URL (GET /catalogue/report).
-
-    Exit 1 when the report has errors.
-    """
-    report = integrity_report(_run(settings, _snapshot))
-    if as_json:
-        _echo_json(report)
-    else:
-        for f in report.findings:
-            click.echo(f"{f.severity:7} {f.rule:36} {f.message}")
-        counts = report.counts
-        click.echo(
-            f"{report.total} findings: {counts.error} error, {counts.warning} warning, "
-            f"{counts.info} info"
-        )
-    if not report.ok:
         sys.exit(EXIT_FINDINGS)
 
 
@@ -202,9 +152,9 @@ def revisions_command(settings: Settings, as_json: bool) -> None:
 
     Text: revision, content hash (12 characters), time loaded; oldest first.
     """
-    items = tuple(_run(settings, store.list_revisions))
+    items = tuple(run_on_database(settings, store.list_revisions))
     if as_json:
-        _echo_json(RevisionList(items=items, total=len(items)))
+        echo_json(RevisionList(items=items, total=len(items)))
         return
     for v in items:
         click.echo(f"{v.revision}\t{v.content_hash[:12]}\t{v.loaded_at}")
@@ -226,60 +176,13 @@ def changes_command(settings: Settings, start: int, end: int | None, as_json: bo
     """
 
     try:
-        found = _run(settings, lambda engine: revision_changes(engine, start, end))
+        found = run_on_database(settings, lambda engine: revision_changes(engine, start, end))
     except RevisionNotFound as exc:
         raise CommandError(f"no revision {exc.revision} (errcat revisions lists them)") from None
     if as_json:
-        _echo_json(found.diff)
+        echo_json(found.diff)
     else:
         click.echo(f"revision {found.start} -> {found.end}\n" + render_diff(found.diff))
-
-
-@cli.command("lookup", epilog=COMMAND_EPILOG)
-@click.argument("code", type=int)
-@click.option(
-    "--namespace",
-    type=click.Choice(["platform", "thermos"]),
-    default=None,
-    help="Narrow to one namespace (default: all).",
-)
-@JSON_OPTION
-@click.pass_obj
-def lookup_command(settings: Settings, code: int, namespace: str | None, as_json: bool) -> None:
-    """Every documented entry for the number CODE, as GET /codes/CODE answers.
-
-    An undocumented code is exit 1 with the API's message and suggested fix (--json: the API's
-    error envelope, without a request id).
-    """
-    snap = _run(settings, _snapshot)
-    try:
-        entries = find_code(snap, code, namespace)
-    except CodeNotFound as exc:
-        if as_json:
-            envelope = error_envelope(
-                snap, 404, exc.message, "", exc.suggested_fix or "", prefer="ResourceNotFound"
-            )
-            body = msgspec.structs.asdict(envelope.error)
-            del body["request_id"]  # a command is not a request
-            _echo_json({"error": body})
-            sys.exit(EXIT_FINDINGS)
-        raise CommandError(f"{exc.message}. {exc.suggested_fix}") from None
-    found = CodeLookup(code=code, entries=entries, ranges=ranges_containing(snap, code))
-    if as_json:
-        _echo_json(found)
-        return
-    for e in found.entries:
-        click.echo(f"{e.code}  {e.name}  {e.status}  {e.service} ({e.namespace})  {e.slug}")
-        click.echo(f"    {e.description}")
-        if e.provenance is not None:
-            click.echo(f"    amendment: seen in {e.provenance.seen_in} ({e.provenance.seen})")
-        for n in e.notes:
-            click.echo(
-                f"    note: {n.note or ''}"
-                + (f" (see {n.superseded_by})" if n.superseded_by else "")
-            )
-    ranges = ", ".join(f"{r.start}-{r.end} ({r.service})" for r in found.ranges)
-    click.echo(f"ranges: {ranges or 'none'}")
 
 
 @cli.command("serve", epilog=COMMAND_EPILOG)
@@ -300,91 +203,6 @@ def serve(settings: Settings) -> None:
 
     prepare_database(settings)  # migrate + seed, waiting for the database with backoff
     run(settings)
-
-
-@cli.command("export", epilog=COMMAND_EPILOG)
-@click.option(
-    "--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="What to write."
-)
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    default=None,
-    help="A file to write (default: stdout).",
-)
-@click.pass_obj
-def export_command(settings: Settings, fmt: str, out: Path | None) -> None:
-    """The stored catalogue as json, md, csv, python or typescript (GET /catalogue.json ...).
-
-    The same bytes the API serves for the same revision.
-    """
-    data = render_export(_run(settings, _snapshot), fmt)
-    if out is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise CommandError(f"cannot write {out}: {exc.strerror}", EXIT_USAGE) from exc
-    click.echo(f"wrote {out}", err=True)
-
-
-@cli.command("decode", epilog=COMMAND_EPILOG)
-@click.option(
-    "--lines", is_flag=True, help="One error body per line (log pipelines): one report per line."
-)
-@click.option(
-    "--file",
-    "seed_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Decode against this seed file instead of the stored catalogue.",
-)
-@click.pass_obj
-def decode_command(settings: Settings, lines: bool, seed_file: Path | None) -> None:
-    """Decode error bodies read from standard input, as POST /decode does (docs/decode.md)."""
-    from app.catalogue.decode import decode_stream
-
-    if seed_file is not None:
-        doc = load_catalogue(seed_file)
-        snap = build_snapshot(doc, CatalogueVersion(0, content_hash(doc), ""))
-    else:
-        snap = _run(settings, _snapshot)
-    sys.exit(decode_stream(snap, sys.stdin.buffer, sys.stdout, lines=lines))
-
-
-@cli.command("propose", epilog=COMMAND_EPILOG)
-@click.option(
-    "--min-count",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Leave out what was observed fewer times than this.",
-)
-@click.pass_obj
-def propose_command(settings: Settings, min_count: int) -> None:
-    """Print an amendments draft from the observed drift (GET /observations/drift), for a person
-    to review, add to seeds/amendments.json and seed (docs/observations.md).
-
-    Each item's provenance says "observed by errcat: N times between FIRST and LAST". What cannot
-    be drafted (an unknown code seen without a slug) is listed on stderr.
-    """
-    from datetime import UTC, datetime
-
-    from app.catalogue.drift import drift
-    from app.catalogue.propose import propose
-
-    async def work(engine: AsyncEngine) -> tuple[Snapshot, Any]:
-        snap = await _snapshot(engine)
-        observed, _, _ = await observation_store.list_observations(engine)
-        return snap, drift(snap, observed, min_count)
-
-    snap, report = _run(settings, work)
-    proposal = propose(snap, report, today=datetime.now(UTC).date())
-    for line in proposal.skipped:
-        click.echo(f"errcat propose: {line}", err=True)
-    click.echo(msgspec.json.format(msgspec.json.encode(proposal.draft), indent=2).decode())
 
 
 @cli.command("transcribe", epilog=COMMAND_EPILOG)
@@ -416,6 +234,10 @@ def transcribe_command(page: Path, out: Path) -> None:
     click.echo(f"wrote {out}")
 
 
+for command in ANSWER_COMMANDS:
+    cli.add_command(command)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run errcat's command line; the exit code (also for the tests, which pass ``argv``)."""
     try:
@@ -427,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _pipe_closed()
+        exit_pipe_closed()
     if code is None:
         return 0
     return code if isinstance(code, int) else 1

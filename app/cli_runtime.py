@@ -1,6 +1,6 @@
-"""What every ``errcat`` command shares (app.cli): database access that fails in one line with
-a documented exit code, the failures a user can cause and their exit codes, and the functions
-the tests and the container call directly (migrate, seed)."""
+"""What every ``errcat`` command shares (app.cli, app.cli_answers): database access that fails in
+one line with a documented exit code, the failures a user can cause and their exit codes, the
+help's exit codes and the ``--json`` option."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 import msgspec
-from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
@@ -27,13 +25,13 @@ from app.catalogue.model import Snapshot
 from app.catalogue.page import PageFormatError
 from app.catalogue.query import build_snapshot
 from app.db import store
+from app.db.setup import alembic_config, with_engine
 from app.observability import JsonFormatter
-from app.seeding import BreakingChangeError, SeedOutcome, seed_catalogue
-from app.seeds import DEFAULT_AMENDMENTS_PATH, SeedError, load_catalogue
+from app.seeding import BreakingChangeError
+from app.seeds import SeedError
 from app.settings import Settings, SettingsError
 from app.startup import StartupError
 
-ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 log = logging.getLogger("errcat.cli")
 
@@ -41,43 +39,21 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 VERSION_TABLE = "alembic_version"  # as migrations/env.py names it
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE, what a shell reports for tools the pipe stopped
 
+EXIT_CODES = """\b
+Exit codes:
+  0    fine
+  1    findings (report), breaking changes (plan, seed), an undocumented code (lookup),
+       an unknown revision (changes)
+  2    usage or configuration error: a bad option, argument, file or environment variable
+  3    database unreachable, not migrated (run errcat migrate) or not seeded (run errcat seed)
+  141  stdout closed early (errcat report | head): errcat stops quietly
+"""
+# Each command's help: the exit codes, and where the environment is described.
+COMMAND_EPILOG = f"{EXIT_CODES}\nEnvironment: see errcat --help."
 
-# --- Functions the tests (and the container) call directly -----------------------------------
-
-
-def alembic_config(database_url: str) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", database_url)
-    # alembic.ini's [loggers] are for the plain `alembic` command; errcat has configured logging
-    # (JSON) itself, and migrations/env.py skips fileConfig when told so.
-    cfg.attributes["configure_logger"] = False
-    return cfg
-
-
-def migrate(settings: Settings) -> None:
-    command.upgrade(alembic_config(settings.database_url), "head")
-
-
-async def _with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    engine = store.make_engine(settings.database_url)
-    try:
-        return await work(engine)
-    finally:
-        await engine.dispose()
-
-
-async def seed(
-    settings: Settings,
-    path: Path,
-    *,
-    force: bool = False,
-    amendments: Path | None = DEFAULT_AMENDMENTS_PATH,
-) -> SeedOutcome:
-    """Seed the page's transcription at ``path`` with the amendments beside it (a missing
-    amendments file, or None: none)."""
-    doc = load_catalogue(path, amendments)
-    return await _with_engine(settings, lambda engine: seed_catalogue(engine, doc, force=force))
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print the API's JSON body instead of text."
+)
 
 
 # --- Failures and their exit codes ------------------------------------------------------------
@@ -105,7 +81,7 @@ def _reason(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def _database(settings: Settings) -> Iterator[None]:
+def database_errors(settings: Settings) -> Iterator[None]:
     """Database work: an unreachable server or missing database is exit 3 in one line."""
     try:
         yield
@@ -135,7 +111,7 @@ async def _check_migrated(settings: Settings, engine: AsyncEngine) -> None:
         )
 
 
-def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+def run_on_database(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     """Run ``work`` on a migrated database, with every database failure made one line."""
     url = make_url(settings.database_url)
     in_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
@@ -147,11 +123,11 @@ def _run(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
         await _check_migrated(settings, engine)
         return await work(engine)
 
-    with _database(settings):
-        return asyncio.run(_with_engine(settings, checked))
+    with database_errors(settings):
+        return asyncio.run(with_engine(settings, checked))
 
 
-async def _snapshot(engine: AsyncEngine) -> Snapshot:
+async def stored_snapshot(engine: AsyncEngine) -> Snapshot:
     found = await store.read_catalogue(engine)
     if found is None:
         raise CommandError("the database holds no catalogue yet: run errcat seed", EXIT_DATABASE)
@@ -168,7 +144,7 @@ def _fail(message: str, code: int, *, as_log: bool = False) -> NoReturn:
     sys.exit(code)
 
 
-def _pipe_closed() -> NoReturn:
+def exit_pipe_closed() -> NoReturn:
     # The reader went away (errcat report | head): nothing more can be said on stdout, and the
     # interpreter must not complain when it flushes stdout at exit.
     # (A stdout without a file descriptor, a test runner's, has nothing left to flush.)
@@ -195,7 +171,7 @@ class ErrcatGroup(click.Group):
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
-            _pipe_closed()
+            exit_pipe_closed()
         except _CAUGHT as exc:
             code = getattr(exc, "exit_code", None) or next(
                 c for kind, c in _FAILURES.items() if isinstance(exc, kind)
@@ -204,5 +180,5 @@ class ErrcatGroup(click.Group):
             _fail(str(exc), code, as_log=ctx.invoked_subcommand == "serve")
 
 
-def _echo_json(value: Any) -> None:
+def echo_json(value: Any) -> None:
     click.echo(msgspec.json.encode(value).decode())

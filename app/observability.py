@@ -78,7 +78,7 @@ class StderrHandler(logging.StreamHandler[TextIO]):
 
 def configure_logging(level: str) -> None:
     """JSON lines on stderr for every logger: errcat's, uvicorn's, and Alembic's when errcat
-    migrates (``app.cli.alembic_config`` keeps alembic.ini's own logging config out)."""
+    migrates (``app.db.setup.alembic_config`` keeps alembic.ini's own logging config out)."""
     logging.config.dictConfig(
         {
             "version": 1,

@@ -14,8 +14,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from app.db.setup import migrate, seed
+from app.observability import configure_logging
 from app.seeding import BreakingChangeError
-from app.settings import Settings
+from app.seeds import DEFAULT_SEED_PATH, SeedError
+from app.settings import Settings, SettingsError
 
 log = logging.getLogger("errcat")
 
@@ -29,17 +34,12 @@ class StartupError(RuntimeError):
 
 def _is_settings_problem(exc: BaseException) -> bool:
     # Errors retrying cannot fix: a wrong seed file, a bad URL, a breaking change.
-    from app.seeds import SeedError
-    from app.settings import SettingsError
-
     return isinstance(exc, SeedError | SettingsError | BreakingChangeError)
 
 
 def _not_migrated(exc: BaseException) -> bool:
     """A database that answers but has no schema (ERRCAT_MIGRATE=0 on an unmigrated database):
     waiting will not migrate it."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
     if not isinstance(exc, OperationalError | ProgrammingError):
         return False
     text = str(exc.orig).lower()
@@ -96,10 +96,6 @@ def with_backoff(
 
 def prepare_database(settings: Settings, *, sleep: Callable[[float], None] = time.sleep) -> None:
     """Migrate and seed (unless ERRCAT_MIGRATE=0 / ERRCAT_SEED=0), waiting for the database."""
-    from app.cli_runtime import migrate, seed
-    from app.observability import configure_logging
-    from app.seeds import DEFAULT_SEED_PATH
-
     configure_logging(settings.log_level)
 
     def migrate_once() -> None:

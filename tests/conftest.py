@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.cli_runtime import migrate, seed
+from app.db.setup import migrate, seed
 from app.main import create_app
 from app.seeds import DEFAULT_SEED_PATH
 from app.settings import Settings, async_database_url

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
-from app.cli_runtime import migrate, seed
+from app.db.setup import migrate, seed
 from app.main import create_app
 from app.seeds import DEFAULT_SEED_PATH
 from app.settings import Settings, async_database_url

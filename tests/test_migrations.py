@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import table as sa_table
 
-from app.cli_runtime import alembic_config, migrate
+from app.db.setup import alembic_config, migrate
 from app.db.store import make_engine, read_catalogue
 from app.db.tables import Base
 

@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.catalogue.model import CodeRow
 from app.cli import main as cli_main
-from app.cli_runtime import seed
 from app.db import store
+from app.db.setup import seed
 from app.seeds import DEFAULT_SEED_PATH, SeedError, load_seed
 
 

@@ -12,7 +12,7 @@ from app.catalogue.export import render_export
 from app.catalogue.model import CatalogueVersion
 from app.catalogue.query import build_snapshot
 from app.cli import main as cli_main
-from app.cli_runtime import migrate
+from app.db.setup import migrate
 from app.seeds import DEFAULT_SEED_PATH, load_seed
 
 ROUTES = {

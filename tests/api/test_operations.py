@@ -9,7 +9,7 @@ import time
 import msgspec
 from litestar.testing import TestClient
 
-from app.cli_runtime import migrate, seed
+from app.db.setup import migrate, seed
 from app.main import create_app
 from app.seeds import load_seed, render
 from tests.envelope_assertions import assert_envelope
