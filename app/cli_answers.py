@@ -12,11 +12,12 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.schemas import CodeLookup
+from app.catalogue.build import build_snapshot
 from app.catalogue.errors import CodeNotFound
 from app.catalogue.export import EXPORT_FORMATS, render_export
 from app.catalogue.integrity import integrity_report
 from app.catalogue.model import CatalogueVersion, Snapshot
-from app.catalogue.query import build_snapshot, find_code, ranges_containing
+from app.catalogue.query import find_code, ranges_containing
 from app.cli_runtime import (
     COMMAND_EPILOG,
     EXIT_FINDINGS,

@@ -21,9 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.model import Snapshot
 from app.catalogue.page import PageFormatError
-from app.catalogue.query import build_snapshot
 from app.db import store
 from app.db.setup import alembic_config, with_engine
 from app.observability import JsonFormatter

@@ -25,9 +25,9 @@ from typing import Literal, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.catalogue.build import snapshot_steps
 from app.catalogue.errors import CatalogueNotLoaded
 from app.catalogue.model import Snapshot
-from app.catalogue.query import snapshot_steps
 from app.db import store
 
 T = TypeVar("T")

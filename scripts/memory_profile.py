@@ -289,8 +289,8 @@ def in_process(args: argparse.Namespace) -> None:
     import msgspec
     from synthetic_catalogue import synthetic_document
 
+    from app.catalogue.build import build_snapshot
     from app.catalogue.model import CatalogueDocument, CatalogueVersion
-    from app.catalogue.query import build_snapshot
     from app.seeds import canonical_bytes
 
     raw = canonical_bytes(synthetic_document(args.codes))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.model import (
     CatalogueDocument,
     CatalogueVersion,
@@ -19,7 +20,6 @@ from app.catalogue.model import (
     SectionDoc,
     Snapshot,
 )
-from app.catalogue.query import build_snapshot
 from app.seeds import DEFAULT_SEED_PATH, load_seed
 
 ROOT = Path(__file__).resolve().parent.parent

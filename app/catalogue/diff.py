@@ -14,6 +14,7 @@ import msgspec
 
 from app.catalogue.amendments import AmendedEntry
 from app.catalogue.breaking import BreakingChange, Parts, breaking_changes, names
+from app.catalogue.build import amendment_namespace
 from app.catalogue.diff_model import (
     AmendmentsDiff,
     DiffEntry,
@@ -36,7 +37,6 @@ from app.catalogue.diff_parts import (
     provenance_text,
 )
 from app.catalogue.model import CatalogueDocument, CodeRow, SectionDoc
-from app.catalogue.query import amendment_namespace
 
 
 class CatalogueDiff(msgspec.Struct, frozen=True):

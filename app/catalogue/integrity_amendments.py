@@ -10,7 +10,8 @@ import msgspec
 
 from app.catalogue.integrity_rules import Finding, finding
 from app.catalogue.model import Snapshot
-from app.catalogue.query import RANGED_NAMESPACE, describe_ranges
+from app.catalogue.names import RANGED_NAMESPACE
+from app.catalogue.query import describe_ranges
 
 
 def page_only(snapshot: Snapshot) -> Snapshot:

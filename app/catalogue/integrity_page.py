@@ -9,7 +9,8 @@ from collections.abc import Iterable, Iterator
 
 from app.catalogue.integrity_rules import NAME_STATUS_CONVENTIONS, Finding, finding
 from app.catalogue.model import Entry, RangeRef, Section, Snapshot
-from app.catalogue.query import RANGED_NAMESPACE, describe_ranges, entries_in_range
+from app.catalogue.names import RANGED_NAMESPACE
+from app.catalogue.query import describe_ranges, entries_in_range
 
 # --- helpers ---------------------------------------------------------------------------------
 

@@ -177,7 +177,7 @@ class CatalogueVersion(msgspec.Struct, frozen=True):
 
 
 class Snapshot(msgspec.Struct, frozen=True):
-    """The immutable, indexed catalogue every request reads; built by ``query.build_snapshot``.
+    """The immutable, indexed catalogue every request reads; built by ``build.build_snapshot``.
 
     The dicts are indexes over the tuples and are never mutated after construction.
     """

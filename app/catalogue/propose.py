@@ -22,7 +22,7 @@ from typing import Any
 
 from app.catalogue.drift import DriftReport
 from app.catalogue.model import Snapshot
-from app.catalogue.query import slug_service
+from app.catalogue.names import slug_service
 
 DESCRIPTION_TODO = "DRAFT: describe this error before seeding (observed by errcat; not on the page)"
 

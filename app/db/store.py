@@ -26,13 +26,13 @@ from app.catalogue.amendments import (
     AmendmentsDoc,
     Provenance,
 )
+from app.catalogue.build import run_steps
 from app.catalogue.model import (
     CatalogueDocument,
     CatalogueVersion,
     CodeRow,
     SectionDoc,
 )
-from app.catalogue.query import run_steps
 from app.db.tables import (
     AmendmentRow,
     EntryRow,

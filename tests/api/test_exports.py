@@ -8,9 +8,9 @@ import io
 import pytest
 
 from app.api.exports import EXPORTS
+from app.catalogue.build import build_snapshot
 from app.catalogue.export import render_export
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot
 from app.cli import main as cli_main
 from app.db.setup import migrate
 from app.seeds import DEFAULT_SEED_PATH, load_seed

@@ -18,6 +18,7 @@ from app.catalogue.amendments import (
     AmendmentsDoc,
     Provenance,
 )
+from app.catalogue.build import build_snapshot
 from app.catalogue.diff import diff_catalogues, render_diff
 from app.catalogue.drift import Observation, drift
 from app.catalogue.export import render_export
@@ -25,7 +26,7 @@ from app.catalogue.integrity import integrity_report
 from app.catalogue.integrity_rules import SEVERITY_OF
 from app.catalogue.model import CatalogueVersion
 from app.catalogue.propose import propose
-from app.catalogue.query import build_snapshot, filter_entries, find_by_slug, lookup
+from app.catalogue.query import filter_entries, find_by_slug, lookup
 from app.seeds import (
     DEFAULT_AMENDMENTS_PATH,
     SeedError,

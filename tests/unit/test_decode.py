@@ -10,10 +10,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.decode import SHAPES, DecodeReport, InputTooLarge, decode, decode_stream
 from app.catalogue.extract import MAX_INPUT_BYTES, MAX_REPR_CHARS, MAX_REPR_DEPTH
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot
 from app.seeds import load_seed
 
 SNAP = build_snapshot(

@@ -11,6 +11,7 @@ from litestar import Request
 
 from app.api.errors import DOMAIN_ERRORS, domain_status, make_exception_handler
 from app.catalogue import errors
+from app.catalogue.build import build_snapshot
 from app.catalogue.errors import (
     CatalogueNotLoaded,
     CatalogueProblem,
@@ -27,13 +28,7 @@ from app.catalogue.errors import (
 )
 from app.catalogue.jsondoc import BodyError
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import (
-    build_snapshot,
-    filter_entries,
-    find_code,
-    resolve_number,
-    undocumented_code_fix,
-)
+from app.catalogue.query import filter_entries, find_code, resolve_number, undocumented_code_fix
 from app.seeds import load_seed
 
 SNAP = build_snapshot(

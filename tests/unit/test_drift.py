@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.drift import Observation, drift, resolve
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot
 from app.seeds import load_seed
 
 SNAP = build_snapshot(

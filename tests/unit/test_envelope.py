@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import msgspec
 import pytest
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.envelope import (
     MAX_ITEM_FINDINGS,
     RULES,
@@ -24,7 +25,7 @@ from app.catalogue.envelope import (
     validate_envelope,
 )
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot, http_error_identity
+from app.catalogue.query import http_error_identity
 from app.seeds import load_seed
 
 SNAP = build_snapshot(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.api.common import EXAMPLE_IDENTITIES
+from app.catalogue.build import build_snapshot
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot, http_error_identity
+from app.catalogue.query import http_error_identity
 from app.seeds import load_seed
 
 SNAPSHOT = build_snapshot(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.decode import decode
 from app.catalogue.errors import InvalidFilter
 from app.catalogue.guidance import (
@@ -21,7 +22,7 @@ from app.catalogue.guidance import (
     status_guidance,
 )
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot, filter_entries
+from app.catalogue.query import filter_entries
 from app.seeds import load_seed
 
 VERSION = CatalogueVersion(revision=1, content_hash="x" * 64, loaded_at="2026-01-01T00:00:00+00:00")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.integrity import integrity_report
 from app.catalogue.integrity_rules import NAME_STATUS_CONVENTIONS, RULES, IntegrityReport
 from app.catalogue.model import (
@@ -14,7 +15,6 @@ from app.catalogue.model import (
     DeclaredRange,
     SectionDoc,
 )
-from app.catalogue.query import build_snapshot
 from app.seeds import load_seed
 
 VERSION = CatalogueVersion(revision=1, content_hash="0" * 64, loaded_at="2026-01-01T00:00:00+00:00")

@@ -11,6 +11,7 @@ import pytest
 from app.api.caching import etag_of
 from app.api.envelopes import ENVELOPE_SCHEMA
 from app.catalogue.breaking import BREAKING_KINDS, CHANGE_RULES, BreakingChange
+from app.catalogue.build import build_snapshot
 from app.catalogue.envelope import field_rules
 from app.catalogue.envelope_fields import (
     ENVELOPE_FIELDS,
@@ -18,7 +19,6 @@ from app.catalogue.envelope_fields import (
     REQUIRED_BY_BOTH,
 )
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot
 from app.catalogue.text import quote
 from app.error_envelope import ErrorBody, error_responses
 from app.seeds import load_seed

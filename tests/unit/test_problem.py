@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.errors import InvalidBody, NotFound
 from app.catalogue.model import CatalogueVersion
 from app.catalogue.problem import (
@@ -15,7 +16,6 @@ from app.catalogue.problem import (
     problem_to_envelope,
     title_for,
 )
-from app.catalogue.query import build_snapshot
 from app.seeds import load_seed
 
 SNAP = build_snapshot(

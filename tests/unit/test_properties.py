@@ -11,15 +11,10 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.envelope import validate_envelope
 from app.catalogue.model import CatalogueVersion, Entry
-from app.catalogue.query import (
-    build_snapshot,
-    filter_entries,
-    find_section,
-    nearest_ranges,
-    ranges_containing,
-)
+from app.catalogue.query import filter_entries, find_section, nearest_ranges, ranges_containing
 from app.seeds import load_seed
 
 SNAP = build_snapshot(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.drift import Observation, drift
 from app.catalogue.model import CatalogueVersion
 from app.catalogue.propose import DESCRIPTION_TODO, propose, split_slug
-from app.catalogue.query import build_snapshot
 from app.seeds import load_seed
 
 SNAP = build_snapshot(

@@ -1,4 +1,4 @@
-"""The snapshot built in steps (query.snapshot_steps) and the reload that drives it (app.live)."""
+"""The snapshot built in steps (build.snapshot_steps) and the reload that drives it (app.live)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import msgspec
 import pytest
 
 import app.live
+from app.catalogue.build import build_snapshot, entry_order, run_steps, snapshot_steps
 from app.catalogue.model import (
     CatalogueDocument,
     CatalogueVersion,
@@ -17,13 +18,7 @@ from app.catalogue.model import (
     SectionDoc,
     Snapshot,
 )
-from app.catalogue.query import (
-    HTTP_SECTION,
-    build_snapshot,
-    entry_order,
-    run_steps,
-    snapshot_steps,
-)
+from app.catalogue.names import HTTP_SECTION
 from app.db import store
 from app.live import LiveCatalogue
 from app.seeds import canonical_bytes, content_hash, load_catalogue, load_seed
