@@ -1,44 +1,24 @@
 """Envelope validation: is this a well-formed error of the platform, and does it mean what the
 catalogue says? One pass over already-decoded JSON; every finding carries a JSON Pointer.
 
-Two published descriptions of the envelope exist and live responses follow one or the other:
-the catalogue page's (``snapshot.head.envelope``: ``message``, ``code``, ``status``,
-``request_id`` required) and the Platform API v3.1 OpenAPI ``Error`` schema
-(``PLATFORM_OPENAPI_ERROR``, from the one field table in ``envelope_fields``: ``message``,
-``code``, ``slug``, ``status`` required). Reading the body is ``jsondoc``'s part. The profiles
-are derived from the two rather than written out by hand:
-
-- ``lenient`` requires what *both* descriptions require (``message``, ``code``, ``status``) and
-  warns about what only *one* requires (``slug``, ``request_id``);
-- ``strict`` requires what *either* requires (all five).
-
-Decisions worth knowing:
-- Codes are looked up in the platform namespace only. Thermos's codes 1-6 belong to another
-  system (Thermos reports string error types), so a platform envelope with code 1..6 matches no
-  entry and lies in no declared range: an error, whose message says why.
-- For a code the page lists twice (10503; 1800-1804 in Project and ActionExecute) any of its
-  entries may match; ``matched`` says which one did, or is null when the envelope does not tell
-  them apart (then ``catalogue.ambiguous`` says so).
-- Values are never recursed into beyond the envelope's own depth (``error`` -> ``errors`` ->
-  element), user text quoted in messages is truncated and JSON-escaped, and per-item findings
-  (bad ``errors`` elements, unknown members) are capped, so a hostile body cannot blow up the
-  report.
-
-Pure: knows nothing of HTTP or SQL. Reading the body is ``jsondoc``'s part, the report's
-shapes and rule ids ``envelope_report``'s (both re-exported here), batches
-``envelope_batch``'s. What stays here is the walk over the envelope: shape and catalogue rules
-share its findings.
+The page's and the Platform API's descriptions of the envelope give the two profiles
+(``field_rules``); docs/envelope-validation.md states every rule and choice. A hostile body
+cannot blow the report up: nothing is recursed into beyond the envelope's own depth, quoted user
+text is truncated and JSON-escaped, per-item findings are capped. Here: the walk and its shape
+rules. The catalogue's rules are ``envelope_catalogue``'s, reading the body ``jsondoc``'s, the
+report's shapes and rule ids ``envelope_report``'s (those two re-exported here), batches
+``envelope_batch``'s. Pure.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Literal
 
 import msgspec
 
+from app.catalogue.envelope_catalogue import check_code, match_entry
 from app.catalogue.envelope_fields import PLATFORM_OPENAPI_ERROR
 from app.catalogue.envelope_report import MAX_ITEM_FINDINGS as MAX_ITEM_FINDINGS
 from app.catalogue.envelope_report import RULES as RULES
@@ -52,13 +32,6 @@ from app.catalogue.jsondoc import decode_json as decode_json
 from app.catalogue.jsondoc import describe, is_integer, number, pointer, quote
 from app.catalogue.jsondoc import line_column as line_column
 from app.catalogue.model import Entry, EnvelopeFieldDoc, Snapshot
-from app.catalogue.query import (
-    describe_nearest,
-    describe_ranges,
-    find_by_slug,
-    lookup,
-    ranges_containing,
-)
 
 Profile = Literal["strict", "lenient"]
 
@@ -84,10 +57,6 @@ def _has_type(value: Any, json_type: str) -> bool:
 
 
 _ARTICLE = {"integer": "an integer", "string": "a string", "array": "an array of strings"}
-
-
-def _entry_label(entry: Entry) -> str:
-    return f"{entry.slug} ({entry.status})"
 
 
 def _duplicate_members(out: Findings, obj: dict[str, Any], where: tuple[str, ...]) -> None:
@@ -254,118 +223,6 @@ def _check_string_items(out: Findings, items: list[Any], where: tuple[str, ...])
     )
 
 
-def _check_code(snap: Snapshot, out: Findings, code: int) -> tuple[Entry, ...]:
-    """The platform entries of the code; when there are none, say where the code lies."""
-    entries = lookup(snap, code, "platform")
-    if entries:
-        return entries
-    path = pointer("error", "code")
-    ranges = ranges_containing(snap, code)
-    if ranges:
-        out.warn(
-            path,
-            "catalogue.code_undocumented",
-            f"code {code} is not documented but lies in the declared range "
-            f"{describe_ranges(ranges)}; its status and slug cannot be checked",
-        )
-        return ()
-    message = f"code {number(code)} is not documented and lies in no declared range"
-    if lookup(snap, code, "thermos"):
-        message += (
-            f"; {code} is a Thermos database code, another system that reports string error "
-            "types: a platform envelope cannot carry it"
-        )
-    else:
-        near = describe_nearest(snap, code)
-        if near:
-            message += f"; the nearest are {near}"
-    out.error(path, "catalogue.code_unknown", message)
-    return ()
-
-
-def _match_entry(
-    snap: Snapshot,
-    out: Findings,
-    entries: tuple[Entry, ...],
-    code: int,
-    status: int | None,
-    slug: str | None,
-) -> Entry | None:
-    """Which of the code's entries the envelope designates, reporting what disagrees.
-
-    Status and slug (each when given) narrow the candidates; an entry fitting both is the match.
-    When they point at different entries, the slug is taken as the intent (it names one entry,
-    a status may fit several) and the status is reported. Slugs identify an entry ignoring case
-    but must match it exactly: a case-only difference is reported too.
-    """
-    by_status = [e for e in entries if status is None or e.status == status]
-    by_slug = [e for e in entries if slug is None or e.slug.lower() == slug.lower()]
-    fitting = [e for e in by_status if e in by_slug]
-    if fitting:
-        candidates = fitting
-    elif slug is not None and by_slug:
-        candidates = by_slug
-        _status_mismatch(out, code, status, by_slug)
-    elif status is not None and by_status:
-        candidates = by_status
-        _slug_mismatch(snap, out, code, slug, by_status)
-    else:
-        candidates = []
-        _status_mismatch(out, code, status, entries)
-        _slug_mismatch(snap, out, code, slug, entries)
-
-    if len(candidates) != 1:
-        if len(candidates) > 1 and slug is None:
-            out.warn(
-                pointer("error", "code"),
-                "catalogue.ambiguous",
-                f"code {code} is listed {len(candidates)} times and the envelope fits "
-                f"{', '.join(map(_entry_label, candidates))}; send `slug` to say which",
-            )
-        return None
-    matched = candidates[0]
-    if slug is not None and slug != matched.slug and slug.lower() == matched.slug.lower():
-        out.error(
-            pointer("error", "slug"),
-            "catalogue.slug_mismatch",
-            f"slug {quote(slug)} differs only in case from the expected {quote(matched.slug)} "
-            "(slugs compare case-sensitively)",
-        )
-    return matched
-
-
-def _status_mismatch(
-    out: Findings, code: int, status: int | None, expected: Sequence[Entry]
-) -> None:
-    if status is None:
-        return
-    whose = (
-        f"{expected[0].slug} (code {code})"
-        if len(expected) == 1
-        else f"code {code} ({', '.join(map(_entry_label, expected))})"
-    )
-    documented = " or ".join(str(e.status) for e in expected)
-    out.error(
-        pointer("error", "status"),
-        "catalogue.status_mismatch",
-        f"status {status} does not match the catalogue: {whose} is documented with "
-        f"status {documented}",
-    )
-
-
-def _slug_mismatch(
-    snap: Snapshot, out: Findings, code: int, slug: str | None, expected: Sequence[Entry]
-) -> None:
-    if slug is None:
-        return
-    names = " or ".join(quote(e.slug) for e in expected)
-    message = f"slug {quote(slug)} is not the slug of code {code}: expected {names}"
-    elsewhere = [e for e in find_by_slug(snap, slug) if e.code != code]
-    if elsewhere:
-        message += f" ({quote(elsewhere[0].slug)} is the slug of code {elsewhere[0].code})"
-    out.error(pointer("error", "slug"), "catalogue.slug_mismatch", message)
-
-
 def validate_envelope(
     snap: Snapshot,
     value: Any,
@@ -403,12 +260,12 @@ def validate_envelope(
     entries: tuple[Entry, ...] = ()
     matched = None
     if code is not None:
-        entries = _check_code(snap, out, code)
+        entries = check_code(snap, out, code)
         if entries:
             # A status outside 100-599 was reported already; comparing it to the page says nothing.
             usable_status = status if status is not None and 100 <= status <= 599 else None
             usable_slug = slug if slug is not None and slug.strip() else None
-            matched = _match_entry(snap, out, entries, code, usable_status, usable_slug)
+            matched = match_entry(snap, out, entries, code, usable_status, usable_slug)
     if http_status is not None and status is not None and status != http_status:
         out.error(
             pointer("error", "status"),
