@@ -1,24 +1,18 @@
 """Pages for people: the catalogue, each code and service, integrity findings, the API reference.
 
-Server-rendered with Litestar's Jinja2 templates (``app/templates``); no page needs JavaScript
-except the API reference, whose Swagger UI is served, like every other asset, by errcat itself
-(``/static/`` for errcat's own files, ``/vendor/swagger-ui/`` for the files of the installed
-``swagger-ui-bundle-v2`` package), so the pages work with no other host reachable.
-
-``GET /codes/{code}`` and ``GET /services/{service}`` are the API's own routes: a browser (an
-``Accept`` header that ranks ``text/html`` above ``application/json``) gets their page through
-a ``before_request`` hook (``code_page`` / ``service_page``), every other client the JSON
-handler, untouched. Both answers carry ``Vary: Accept`` (``VaryAccept``).
-
-(Somewhat over 400 lines: one page builder per page, each small; the templates hold the rest.)
+Server-rendered (Jinja2, ``app/templates``), with no script but the API reference's Swagger UI,
+which errcat serves itself like every asset (``/static/``, ``/vendor/swagger-ui/``), so the
+pages work with no other host reachable. A browser (``Accept`` ranking ``text/html`` above JSON)
+gets the page of ``GET /codes/{code}`` and ``GET /services/{service}`` through a
+``before_request`` hook, every other client the JSON handler; both answers carry ``Vary:
+Accept`` (``VaryAccept``). Here: negotiation, routes, hooks and wiring; what each page shows is
+``page_views``'.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Awaitable, Callable, Iterable
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +28,15 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.common import parse_int, per_snapshot
-from app.catalogue.errors import InvalidFilter, InvalidInteger
-from app.catalogue.integrity import integrity_report
-from app.catalogue.integrity_rules import Finding, IntegrityReport
-from app.catalogue.model import NAMESPACES, Entry, RangeRef, Section, Snapshot
-from app.catalogue.query import (
-    describe_ranges,
-    filter_entries,
-    find_section,
-    lookup,
-    nearest_ranges,
-    ranges_containing,
-    status_counts,
+from app.api.page_views import (
+    SECURITY_HEADERS,
+    catalogue_page,
+    code_page,
+    findings_page,
+    service_page_for,
+    status_phrase,
 )
+from app.catalogue.model import NAMESPACES
 from app.live import LiveCatalogue
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -55,20 +44,12 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 SWAGGER_UI_DIR = Path(str(swagger_ui_bundle.swagger_ui_path))
 SWAGGER_UI_URL = "/vendor/swagger-ui"
 
-# No inline script, no other host, never framed. Swagger UI's stylesheet draws its icons as
-# data: images, so the API reference allows those (and nothing else more).
-PAGE_CSP = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+# The pages' own policy (page_views.PAGE_CSP), except that Swagger UI's stylesheet draws its icons
+# as data: images: the API reference allows those (and nothing else more).
 DOCS_CSP = (
     "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-SECURITY_HEADERS = {
-    "Content-Security-Policy": PAGE_CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
-MAX_Q = 200
-EXAMPLE_REQUEST_ID = "req_3f2a9c1e5b7d4a60c2e8f1b3"
 
 # --- content negotiation ----------------------------------------------------------------------
 
@@ -152,179 +133,6 @@ class VaryAccept:
             await send(message)
 
         await self.app(scope, receive, send_with_vary)
-
-
-# --- what the pages show, derived once per snapshot -------------------------------------------
-
-
-class PageData:
-    """Everything the pages derive from one snapshot (the integrity report above all)."""
-
-    def __init__(self, snap: Snapshot) -> None:
-        self.snap = snap
-        self.report: IntegrityReport = integrity_report(snap)
-        self.section_keys = {(s.name, s.namespace): s.key for s in snap.sections}
-        counts = status_counts(snap)
-        classes = sorted({s // 100 for s in counts})
-        self.status_options = [(f"{c}xx", f"{c}xx (every {c}xx status)") for c in classes] + [
-            (str(s), f"{s} {status_phrase(s)} ({n})") for s, n in counts.items()
-        ]
-        self.service_options = [
-            (s.key, s.name if s.namespace == "platform" else f"{s.name} ({s.namespace})")
-            for s in snap.sections
-        ]
-
-    def service_key(self, entry: Entry) -> str:
-        return self.section_keys[(entry.service, entry.namespace)]
-
-    def section_key(self, name: str) -> str | None:
-        section = find_section(self.snap, name)
-        return section.key if section is not None else None
-
-    def range_key(self, rng: RangeRef) -> str | None:
-        return self.section_key(rng.service)
-
-    def findings_for_code(self, code: int) -> list[Finding]:
-        return [f for f in self.report.findings if code in f.codes]
-
-    def findings_for_section(self, section: Section) -> list[Finding]:
-        return [f for f in self.report.findings if section.name in f.sections]
-
-
-page_data = per_snapshot(PageData)
-
-
-def status_phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
-
-
-def example_envelope(entry: Entry) -> str:
-    """The error envelope the platform sends for ``entry``, as JSON (the request id is made up)."""
-    body: dict[str, dict[str, Any]] = {
-        "error": {
-            "message": entry.description,
-            "code": entry.code,
-            "slug": entry.slug,
-            "status": entry.status,
-            "request_id": EXAMPLE_REQUEST_ID,
-            "errors": [],
-        }
-    }
-    return json.dumps(body, indent=2, ensure_ascii=False)
-
-
-def _page(
-    name: str, context: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
-) -> Template:
-    return Template(
-        template_name=name,
-        context=context,
-        status_code=status,
-        media_type=MediaType.HTML,
-        headers=headers or SECURITY_HEADERS,
-    )
-
-
-def _base_context(data: PageData, active: str = "") -> dict[str, Any]:
-    return {"data": data, "version": data.snap.version, "active": active}
-
-
-# --- the pages --------------------------------------------------------------------------------
-
-
-def catalogue_page(snap: Snapshot, params: dict[str, str]) -> Template:
-    data = page_data(snap)
-    form = {k: params.get(k, "").strip() for k in ("q", "status", "service")}
-    error = None
-    entries: tuple[Entry, ...] = ()
-    if len(form["q"]) > MAX_Q:
-        error = f"The search text is {len(form['q'])} characters long; at most {MAX_Q} are read."
-    else:
-        try:
-            entries = filter_entries(snap, **{k: v for k, v in form.items() if v})
-        except InvalidFilter as exc:
-            error = exc.reason
-    service = find_section(snap, form["service"]) if form["service"] else None
-    context = {
-        **_base_context(data, "catalogue"),
-        "form": form,
-        "selected_service": service.key if service else form["service"],
-        "entries": entries,
-        "filtered": any(form.values()),
-        "error": error,
-        "counts": data.report.counts,
-    }
-    return _page("catalogue.html", context, 400 if error else 200)
-
-
-def findings_page(snap: Snapshot) -> Template:
-    data = page_data(snap)
-    return _page(
-        "findings.html",
-        {**_base_context(data, "findings"), "report": data.report},
-    )
-
-
-def code_page(snap: Snapshot, raw: str, namespace: str | None) -> Template:
-    data = page_data(snap)
-    try:
-        number = parse_int(raw, "code")  # the API's own rule, so both answers agree
-    except InvalidInteger:
-        return _page(
-            "problem.html",
-            {
-                **_base_context(data),
-                "title": "Not a code number",
-                "detail": f"“{raw[:40]}” is not a code number: codes are whole numbers, e.g. 1205.",
-            },
-            400,
-            SECURITY_HEADERS,
-        )
-    entries = lookup(snap, number, namespace)
-    ranges = ranges_containing(snap, number)
-    context = {
-        **_base_context(data),
-        "code": number,
-        "entries": entries,
-        "ranges": ranges,
-        "namespace": namespace,
-    }
-    if not entries:
-        context["elsewhere"] = sorted({e.namespace for e in lookup(snap, number)})
-        context["nearest"] = () if ranges else nearest_ranges(snap, number)
-        context["ranges_text"] = describe_ranges(ranges or context["nearest"])
-        return _page("code_missing.html", context, 404, SECURITY_HEADERS)
-    context["findings"] = data.findings_for_code(number)
-    context["envelopes"] = [example_envelope(e) for e in entries]
-    return _page("code.html", context, 200, SECURITY_HEADERS)
-
-
-def service_page_for(snap: Snapshot, raw: str) -> Template:
-    data = page_data(snap)
-    name = raw.lstrip("/")
-    section = find_section(snap, name)
-    if section is None:
-        return _page(
-            "problem.html",
-            {
-                **_base_context(data),
-                "title": "No such service",
-                "detail": f"No service is named “{name[:60]}”. "
-                "The catalogue page lists every service in its Service filter.",
-            },
-            404,
-            SECURITY_HEADERS,
-        )
-    context = {
-        **_base_context(data),
-        "section": section,
-        "entries": section.entries,
-        "findings": data.findings_for_section(section),
-    }
-    return _page("service.html", context, 200, SECURITY_HEADERS)
 
 
 BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]

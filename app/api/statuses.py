@@ -8,7 +8,7 @@ from litestar import Router, get
 from litestar.params import PathParameter
 
 from app.api.common import CACHEABLE, INTEGER_SCHEMA, error_responses, parse_int, per_snapshot
-from app.api.pages import status_phrase
+from app.api.page_views import status_phrase
 from app.api.schemas import StatusCount, StatusEntries, StatusList
 from app.catalogue.errors import StatusNotFound
 from app.catalogue.model import Snapshot
