@@ -2,10 +2,10 @@
 
 uvicorn writes an answer's status line and headers on ``http.response.start`` and its body on
 ``http.response.body``: two ``send`` system calls and, with TCP_NODELAY (uvloop sets it), two
-TCP segments for an answer that fits in one. For a cached catalogue answer those two calls were
-about 40% of the server's time per request (py-spy, docs/performance.md). This wrapper holds the
-bytes written during one turn of the loop and hands them to the real transport together at the
-end of that turn, so a whole answer (or several pipelined ones) leaves in one write.
+TCP segments for an answer that fits in one, a large share of a cached answer's time
+(docs/performance.md). This wrapper holds the bytes written during one turn of the loop and
+hands them to the real transport together at the end of that turn, so a whole answer (or
+several pipelined ones) leaves in one write.
 
 Nothing waits longer than the current turn of the loop, nor once 64 KiB are held (a streamed
 answer meets the real transport's flow control as before); closing, half-closing and aborting

@@ -2,7 +2,7 @@
 
 - Logs: one JSON object per line on stderr (``ts``, ``level``, ``logger``, ``message``, and
   ``request_id`` when the record has one); uvicorn's own loggers go through the same formatter.
-- Access log: off by default (uvicorn's costs 39% of throughput, see docs/performance.md);
+- Access log: off by default (uvicorn's is costly: docs/performance.md);
   ACCESS_LOG=1 adds one JSON line per request with method, path, status, duration and request id.
 - Metrics: ``RequestObserver`` counts requests and times them by route template, method and
   status; ``CatalogueCollector`` adds the catalogue's revision, entry count, reloads and the

@@ -1,18 +1,11 @@
 """The amendments document (``seeds/amendments.json``): what errcat adds to the vendor's page.
 
-The page's transcription (``seeds/catalogue.json``) stays exactly as the page prints it; what the
-live platform is seen to send that the page lacks is an *amendment*, kept beside it with where it
-was seen (its ``provenance``). Four kinds (docs/amendments.md is the reference):
-
-- ``services``: a service the page has no section for (``ToolRouterV2``);
-- ``ranges``: a range of numbers declared for a service;
-- ``entries``: an error code the page lacks; ``code`` may be null when only its slug is known;
-- ``notes``: a remark on an entry (the page's or an amendment's), optionally naming the code
-  that supersedes it and the guidance ``action`` that replaces the status default.
-
-The Structs refuse unknown fields, so a typo is an error naming its place, never a silent gap.
-``check_amendments`` refuses what the types cannot express. Pure; imports nothing from the
-rest of the catalogue but the guidance vocabulary.
+The page's transcription stays exactly as the page prints it; what the live platform is seen to
+send that the page lacks is an *amendment* (a service, a range, an entry, a note), kept beside it
+with where it was seen (its ``provenance``); docs/amendments.md is the reference. The Structs
+refuse unknown fields, so a typo is an error naming its place, never a silent gap;
+``check_amendments`` refuses what the types cannot express. Pure; imports nothing from the rest
+of the catalogue but the guidance vocabulary.
 """
 
 from __future__ import annotations

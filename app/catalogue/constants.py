@@ -1,26 +1,9 @@
 """Constants modules clients can vendor: ``GET /exports/python`` and ``GET /exports/typescript``.
 
-One named constant per catalogue entry, its value the code number, documented with the entry's
-status, slug and description, plus ``ERRORS`` (constant name -> details), ``BY_CODE`` (number ->
-its entries) and ``BY_SLUG`` (slug -> its entries). Pure functions of the Snapshot.
-
-Constant names: ``<SERVICE>_<NAME>``, the section name as printed and the entry name, each in
-UPPER_SNAKE (words split at case changes and at any other character: ``TriggerInstance`` +
-``AuthRefreshRequired`` -> ``TRIGGER_INSTANCE_AUTH_REFRESH_REQUIRED``, ``Prisma/Database`` ->
-``PRISMA_DATABASE``, ``APIKey`` -> ``API_KEY``, ``OAuth1...`` -> ``OAUTH1_...``); the Thermos
-namespace's own codes start with ``THERMOS_`` (``THERMOS_DATABASE_DB_NOT_FOUND_ERROR = 2``).
-Because the name holds the section and the entry's name, the numbers the page lists twice get
-one constant per entry (10503: ``HTTP_SERVICE_UNAVAILABLE`` and ``HTTP_BAD_STATE``; 1800:
-``PROJECT_BAD_REQUEST`` and ``ACTION_EXECUTE_TOOL_NOT_FOUND``). Where two entries would still
-get one name (the same row printed twice, or two spellings that meet in UPPER_SNAKE), every
-entry sharing it gets ``_<code>`` appended, and where even that repeats, ``_2``, ``_3`` ... in
-the page's order; a name that would start with a digit starts with ``ERR_``; the module's own
-names (``ERRORS`` ...) are never taken by a constant.
-
-Amendments (docs/amendments.md) are entries like the page's, with ``origin`` "amendment". An
-amendment known by its slug only (``code`` null) gets no constant: a constant is a number, and
-it has none yet; it is left out of every part of these modules (the JSON and CSV exports and
-``GET /codes?slug=`` list it).
+One named constant per catalogue entry with a number, its value the code, documented with the
+entry's status, slug and description, plus ``ERRORS`` (constant name -> details), ``BY_CODE``
+(number -> its entries) and ``BY_SLUG`` (slug -> its entries). How names are made:
+``constant_names``. Pure functions of the Snapshot.
 """
 
 from __future__ import annotations
@@ -72,7 +55,25 @@ def page_order(snap: Snapshot) -> list[Entry]:
 
 def constant_names(snap: Snapshot) -> dict[int, str]:
     """The constant name of every entry, keyed by ``id(entry)`` (a Snapshot's entries are the
-    same objects in ``entries`` and in its sections; two identical rows stay two entries)."""
+    same objects in ``entries`` and in its sections; two identical rows stay two entries).
+
+    ``<SERVICE>_<NAME>``: the section name as printed and the entry name, each in UPPER_SNAKE
+    (words split at case changes and at any other character: ``TriggerInstance`` +
+    ``AuthRefreshRequired`` -> ``TRIGGER_INSTANCE_AUTH_REFRESH_REQUIRED``, ``Prisma/Database`` ->
+    ``PRISMA_DATABASE``, ``APIKey`` -> ``API_KEY``, ``OAuth1...`` -> ``OAUTH1_...``); the Thermos
+    namespace's own codes start with ``THERMOS_`` (``THERMOS_DATABASE_DB_NOT_FOUND_ERROR = 2``).
+    Because the name holds the section and the entry's name, the numbers the page lists twice get
+    one constant per entry (10503: ``HTTP_SERVICE_UNAVAILABLE`` and ``HTTP_BAD_STATE``; 1800:
+    ``PROJECT_BAD_REQUEST`` and ``ACTION_EXECUTE_TOOL_NOT_FOUND``). Where two entries would still
+    get one name (the same row printed twice, or two spellings that meet in UPPER_SNAKE), every
+    entry sharing it gets ``_<code>`` appended, and where even that repeats, ``_2``, ``_3`` ... in
+    the page's order; a name that would start with a digit starts with ``ERR_``; the module's own
+    names (``RESERVED``) are never taken by a constant.
+
+    Amendments are entries like the page's (``origin`` "amendment"). One known by its slug only
+    (``code`` null) gets no constant: a constant is a number, and it has none yet; it is left out
+    of every part of these modules (the JSON and CSV exports and ``GET /codes?slug=`` list it).
+    """
     entries = page_order(snap)
     bases = [base_name(e) for e in entries]
     counts = Counter(bases)

@@ -1,15 +1,9 @@
 """Drift between what errors are seen (observations) and what the catalogue says. Pure.
 
 ``drift(snapshot, observations)`` sorts every observed (code, slug, status) against the
-catalogue into five lists (docs/observations.md):
-
-- ``unknown_codes``: a code the catalogue does not list (with the declared ranges it lies in);
-- ``unknown_slugs``: a slug with no code that the catalogue does not list;
-- ``slug_mismatches``: a listed code seen with a slug that is not its entry's;
-- ``status_mismatches``: an entry seen with an HTTP status other than the catalogue's;
-- ``never_seen``: catalogue entries no observation names.
-
-An observation names entries the way the decoder matches them: by its slug when the slug names
+catalogue into five lists: ``unknown_codes``, ``unknown_slugs``, ``slug_mismatches``,
+``status_mismatches``, ``never_seen`` (docs/observations.md says what each holds). An
+observation names entries the way the decoder matches them: by its slug when the slug names
 any, else by its code, narrowed to the entries with the observed status when some have it.
 """
 

@@ -1,17 +1,9 @@
 """``errcat propose``: a DRAFT of catalogue amendments from the drift. Pure.
 
-The draft has the amendments file's shape (``source``, ``services``, ``ranges``, ``entries``,
-``notes``; see docs/observations.md) and every item says where it came from:
-``{"seen_in": "observed by errcat: N times between FIRST and LAST", "url": null, "seen": LAST}``.
-It is for a person to review, complete (descriptions, actions) and add to seeds/amendments.json;
-nothing here writes to the catalogue.
-
-- an unknown code seen with a slug becomes an entry; the slug ``Service_Name`` is split after the
-  longest leading part that names a known service (``Tool_Auth_Expired``: ``Tool_Auth`` and
-  ``Expired``), else at its last underscore (a new service, added to ``services``);
-- an unknown slug seen without a code becomes an entry with ``"code": null``;
-- a status or slug that differs from the catalogue's becomes a note on the catalogue's entry;
-- what cannot be drafted (an unknown code never seen with a slug) is listed in ``skipped``.
+The draft has the amendments file's shape and every item says where it came from (``"seen_in":
+"observed by errcat: N times between FIRST and LAST"``); what becomes what, and what is
+``skipped``, is in docs/observations.md. It is for a person to review, complete and add to
+seeds/amendments.json: nothing here writes to the catalogue.
 """
 
 from __future__ import annotations
