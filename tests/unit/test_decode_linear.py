@@ -17,12 +17,12 @@ import pytest
 import re2
 
 from app.catalogue import decode, extract, extract_fields, extract_text
+from app.catalogue.build import build_snapshot
 from app.catalogue.extract import MAX_INPUT_BYTES, balanced_end
 from app.catalogue.extract_fields import as_int, as_slug
 from app.catalogue.extract_text import MAX_MATCHES, salvage, scan_status, scan_text
 from app.catalogue.linear import LinearPattern, utf8
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot
 from app.observations import decode_batch
 from app.seeds import load_seed
 

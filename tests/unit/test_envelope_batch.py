@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.catalogue.build import build_snapshot
 from app.catalogue.envelope import BodyError
 from app.catalogue.envelope_batch import (
     BATCH_ITEM,
@@ -31,7 +32,6 @@ from app.catalogue.envelope_batch import (
 )
 from app.catalogue.envelope_fields import ENVELOPE_FIELDS
 from app.catalogue.model import CatalogueVersion
-from app.catalogue.query import build_snapshot
 from app.seeds import load_seed
 
 SNAP = build_snapshot(
