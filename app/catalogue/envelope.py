@@ -12,7 +12,6 @@ report's shapes and rule ids ``envelope_report``'s (those two re-exported here),
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -36,7 +35,15 @@ from app.catalogue.model import Entry, EnvelopeFieldDoc, Snapshot
 Profile = Literal["strict", "lenient"]
 
 _NON_EMPTY = frozenset({"message", "slug", "request_id"})
-_NUMERIC_TEXT = re.compile(r"\s*[+-]?\d{1,18}\s*")
+
+
+def is_numeric_text(value: str) -> bool:
+    """``\\s*[+-]?\\d{1,18}\\s*`` (Unicode spaces and decimal digits, as ``int()`` reads them),
+    checked with str methods: no pattern engine over the client's text."""
+    digits = value.strip()
+    if digits[:1] in ("+", "-"):
+        digits = digits[1:]
+    return 0 < len(digits) <= 18 and digits.isdecimal()
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -138,7 +145,7 @@ def _type_hint(snap: Snapshot, rule: FieldRule, value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "; a boolean is not an integer"
-    if isinstance(value, str) and _NUMERIC_TEXT.fullmatch(value):
+    if isinstance(value, str) and is_numeric_text(value):
         return f"; send it as the number {int(value)}, without quotes"
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e18:
         return f"; send {int(value)}, without a fraction part"

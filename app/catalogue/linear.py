@@ -50,6 +50,9 @@ class LinearPattern:
     def finditer(self, text: bytes, pos: int = 0) -> Iterator[LinearMatch]:
         return cast("Iterator[LinearMatch]", self._regexp.finditer(text, pos))
 
+    def sub(self, replacement: bytes, text: bytes) -> bytes:
+        return cast("bytes", self._regexp.sub(replacement, text))
+
 
 def utf8(text: str) -> bytes:
     """The bytes patterns match. Lone surrogates (a printed Python dict may hold one) pass

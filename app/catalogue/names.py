@@ -12,20 +12,27 @@ characters turned into ``-`` (``Auth_Config`` -> ``auth-config``, ``Prisma/Datab
 
 from __future__ import annotations
 
-import re
+from app.catalogue.linear import LinearPattern, text_of, utf8
 
 HTTP_SECTION = "HTTP"
 # The namespace whose codes the page's range list and section headings describe.
 RANGED_NAMESPACE = "platform"
 
 
+_NOT_IN_SLUG = LinearPattern(r"[^A-Za-z0-9_]+")
+
+
 def slug_service(service: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "", service)
+    return text_of(_NOT_IN_SLUG.sub(b"", utf8(service)))
 
 
 def make_slug(service: str, name: str) -> str:
     return f"{slug_service(service)}_{name}"
 
 
+# Service keys are also made of a client's ?service= text: RE2, linear whatever it holds.
+_NOT_IN_KEY = LinearPattern(r"[^a-z0-9]+")
+
+
 def service_key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return text_of(_NOT_IN_KEY.sub(b"-", utf8(name.lower()))).strip("-")

@@ -133,3 +133,28 @@ def test_no_module_over_400_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+# Python's `re` backtracks; over text a client sent, errcat uses RE2 (app.catalogue.linear) or
+# plain str/bytes methods. These modules keep `re`, each over text that is not a client's or
+# with a pattern whose quantified runs cannot overlap.
+BACKTRACKING_RE_ALLOWED = {
+    "app.api.openapi": "route paths of errcat's own OpenAPI document",
+    "app.api.query_check": "errcat's own route templates",
+    "app.settings": "msgspec's message about an environment variable",
+    "app.catalogue.page": "the vendor's page, read when seeding",
+    "app.catalogue.constants": "the catalogue's own names, for the constants exports",
+    "app.catalogue.query": "the HTTP section's own reason phrases",
+    "app.catalogue.jsondoc": "msgspec's own message; `\"\\s*:`, whose one run follows a quote",
+}
+
+
+def test_backtracking_regular_expressions_stay_off_client_text():
+    users = {
+        name
+        for name, path in MODULES.items()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if (isinstance(node, ast.Import) and any(alias.name == "re" for alias in node.names))
+        or (isinstance(node, ast.ImportFrom) and node.module == "re")
+    }
+    assert users <= set(BACKTRACKING_RE_ALLOWED), sorted(users - set(BACKTRACKING_RE_ALLOWED))
