@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Annotated, Literal, get_type_hints
 
 import msgspec
@@ -167,74 +167,116 @@ class Settings:
 
 @dataclass(frozen=True)
 class Variable:
-    """One environment variable: the Settings field it sets and what it accepts, in words."""
+    """One environment variable: the Settings field it sets and what its value is, in words.
+
+    What it accepts is derived from the field itself (``accepts``): the bounds of its
+    ``msgspec.Meta`` and its default are declared once, on ``Settings``, and read from there."""
 
     name: str
     field: str
-    accepts: str
+    kind: str  # what the value is: "an integer", "seconds", "a bearer token for /metrics"
+    note: str = ""  # what the bounds and default do not say ("0: never")
+    shown_default: str | None = None  # the default as a user writes it, where that differs
 
+    @property
+    def accepts(self) -> str:
+        low, low_open, high = _bounds(self.field)
+        words = self.kind
+        if low is not None and high is not None and not low_open:
+            words += f" from {_number(low)} to {_number(high)}"
+        elif low is not None and high is not None:
+            words += f", more than {_number(low)}, at most {_number(high)}"
+        elif low is not None:
+            words += f", {'more than' if low_open else 'at least'} {_number(low)}"
+        if self.note:
+            words += f"; {self.note}"
+        return f"{words} (default {self.shown_default or _shown(_DEFAULTS[self.field])})"
+
+
+def _bounds(name: str) -> tuple[float | None, bool, float | None]:
+    """(lower bound, whether it is exclusive, upper bound) of a field's ``msgspec.Meta``."""
+    for meta in getattr(_HINTS[name], "__metadata__", ()):
+        if isinstance(meta, msgspec.Meta):
+            low = meta.gt if meta.gt is not None else meta.ge
+            return low, meta.gt is not None, meta.le
+    return None, False, None
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _shown(default: object) -> str:
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    if default is None or default == ():
+        return "none"
+    if isinstance(default, int | float):
+        return _number(default)
+    return str(default)
+
+
+_HINTS = get_type_hints(Settings, include_extras=True)
+_DEFAULTS = {
+    f.name: f.default_factory() if callable(f.default_factory) else f.default
+    for f in fields(Settings)
+}
+_INTEGER = "an integer"
 
 VARIABLES: tuple[Variable, ...] = (
     Variable(
         "DATABASE_URL",
         "database_url",
-        f"postgresql://user@host:5432/db or sqlite:///path.db (default {DEFAULT_DATABASE_URL})",
+        "postgresql://user@host:5432/db or sqlite:///path.db",
+        shown_default=DEFAULT_DATABASE_URL,
     ),
-    Variable("HOST", "host", "an address to listen on (default 127.0.0.1)"),
-    Variable("PORT", "port", "an integer from 1 to 65535 (default 8000)"),
-    Variable("WEB_CONCURRENCY", "workers", "an integer from 1 to 64 (default 1)"),
-    Variable("RELOAD_INTERVAL", "reload_interval", "seconds from 0 (never) to 86400 (default 5)"),
-    Variable("CORS_ORIGINS", "cors_origins", "comma-separated origins (default none)"),
-    Variable(
-        "MAX_BODY_BYTES", "max_body_bytes", "an integer from 1024 to 67108864 (default 1048576)"
-    ),
+    Variable("HOST", "host", "an address to listen on"),
+    Variable("PORT", "port", _INTEGER),
+    Variable("WEB_CONCURRENCY", "workers", _INTEGER),
+    Variable("RELOAD_INTERVAL", "reload_interval", "seconds", "0: never"),
+    Variable("CORS_ORIGINS", "cors_origins", "comma-separated origins"),
+    Variable("MAX_BODY_BYTES", "max_body_bytes", _INTEGER),
     Variable(
         "RATE_LIMIT",
         "rate_limit",
         "COUNT/UNIT, UNIT one of second, minute, hour, day (600/minute); 0/off/none: no limit",
     ),
     Variable("LOG_LEVEL", "log_level", "DEBUG, INFO, WARNING, ERROR or CRITICAL, any case"),
-    Variable("ACCESS_LOG", "access_log", f"{BOOLEAN_SPELLINGS} (default off)"),
-    Variable("METRICS", "metrics", f"{BOOLEAN_SPELLINGS} (default on)"),
-    Variable("ERRCAT_MIGRATE", "migrate_on_start", f"{BOOLEAN_SPELLINGS} (default on)"),
-    Variable("ERRCAT_SEED", "seed_on_start", f"{BOOLEAN_SPELLINGS} (default on)"),
-    Variable("RESPONSE_CACHE", "response_cache", f"{BOOLEAN_SPELLINGS} (default on)"),
-    Variable(
-        "MAX_HEADER_BYTES", "max_header_bytes", "an integer from 1024 to 1048576 (default 16384)"
-    ),
-    Variable("MAX_HEADERS", "max_headers", "an integer from 8 to 10000 (default 100)"),
-    Variable("HEADER_TIMEOUT", "header_timeout", "seconds from 0 (none) to 3600 (default 10)"),
-    Variable("BODY_TIMEOUT", "body_timeout", "seconds from 0 (none) to 3600 (default 30)"),
-    Variable("KEEPALIVE_TIMEOUT", "keepalive_timeout", "seconds from 0 to 3600 (default 5)"),
-    Variable("MAX_CONNECTIONS", "max_connections", "an integer from 1 to 1000000 (default 1000)"),
-    Variable(
-        "GRACEFUL_SHUTDOWN_SECONDS", "graceful_shutdown", "seconds from 0 to 3600 (default 5)"
-    ),
-    Variable("DB_TIMEOUT", "db_timeout", "seconds, more than 0, at most 3600 (default 2)"),
-    Variable("METRICS_TOKEN", "metrics_token", "a bearer token for /metrics (default none: open)"),
-    Variable("REDIS_URL", "redis_url", "redis://host:6379/0 for shared rate limits (default none)"),
-    Variable("REDIS_PREFIX", "redis_prefix", "a key prefix in that Redis (default errcat:)"),
+    Variable("ACCESS_LOG", "access_log", BOOLEAN_SPELLINGS),
+    Variable("METRICS", "metrics", BOOLEAN_SPELLINGS),
+    Variable("ERRCAT_MIGRATE", "migrate_on_start", BOOLEAN_SPELLINGS),
+    Variable("ERRCAT_SEED", "seed_on_start", BOOLEAN_SPELLINGS),
+    Variable("RESPONSE_CACHE", "response_cache", BOOLEAN_SPELLINGS),
+    Variable("MAX_HEADER_BYTES", "max_header_bytes", _INTEGER),
+    Variable("MAX_HEADERS", "max_headers", _INTEGER),
+    Variable("HEADER_TIMEOUT", "header_timeout", "seconds", "0: none"),
+    Variable("BODY_TIMEOUT", "body_timeout", "seconds", "0: none"),
+    Variable("KEEPALIVE_TIMEOUT", "keepalive_timeout", "seconds"),
+    Variable("MAX_CONNECTIONS", "max_connections", _INTEGER),
+    Variable("GRACEFUL_SHUTDOWN_SECONDS", "graceful_shutdown", "seconds"),
+    Variable("DB_TIMEOUT", "db_timeout", "seconds"),
+    Variable("METRICS_TOKEN", "metrics_token", "a bearer token for /metrics", "none: open"),
+    Variable("REDIS_URL", "redis_url", "redis://host:6379/0 for shared rate limits"),
+    Variable("REDIS_PREFIX", "redis_prefix", "a key prefix in that Redis"),
     Variable(
         "FORWARDED_ALLOW_IPS",
         "forwarded_allow_ips",
-        "comma-separated proxy addresses whose X-Forwarded-For is believed (default none)",
+        "comma-separated proxy addresses whose X-Forwarded-For is believed",
     ),
-    Variable("STARTUP_TIMEOUT", "startup_timeout", "seconds, 0 for ever (default 0)"),
+    Variable("STARTUP_TIMEOUT", "startup_timeout", "seconds", "0: for ever"),
     Variable(
         "INGEST_TOKEN",
         "ingest_token",
-        "a bearer token that turns POST /observations on (default off)",
+        "a bearer token that turns POST /observations on",
+        shown_default="off",
     ),
     Variable(
         "OBSERVATIONS_FLUSH_SECONDS",
         "observations_flush_seconds",
-        "seconds from 0.01 to 86400 between writes of observed counts (default 2)",
+        "seconds",
+        "how long observed counts wait before they are written",
     ),
-    Variable(
-        "OBSERVATIONS_MAX_KEYS",
-        "observations_max_keys",
-        "an integer from 1 to 1000000 distinct observed keys (default 10000)",
-    ),
+    Variable("OBSERVATIONS_MAX_KEYS", "observations_max_keys", _INTEGER, "distinct observed keys"),
 )
 _BY_FIELD = {var.field: var for var in VARIABLES}
 _BOOLEAN_FIELDS = {name for name, kind in get_type_hints(Settings).items() if kind is bool}

@@ -202,3 +202,15 @@ def test_unusable_urls_are_refused_in_one_line(env, says):
     with pytest.raises(SettingsError) as refused:
         Settings.from_env(env)
     assert says in str(refused.value)
+
+
+def test_each_default_and_bound_is_declared_once_on_settings():
+    """The help text of a number is derived: its words hold no number (no bound or default
+    written twice), and the default it shows is what Settings declares."""
+    defaults = Settings()
+    for var in VARIABLES:
+        default = getattr(defaults, var.field)
+        if isinstance(default, int | float) and not isinstance(default, bool):
+            assert not any(ch.isdigit() for ch in var.kind + var.note.replace("0:", "")), var.name
+            shown = str(int(default)) if float(default).is_integer() else f"{default:g}"
+            assert var.accepts.endswith(f"(default {shown})"), var.name
