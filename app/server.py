@@ -21,11 +21,15 @@
 Answers the server gives itself are written whole (status line, headers, envelope), then the
 sending side is shut and what the client still sends is read and dropped for at most
 ``LINGER_SECONDS``, so that it reads the answer rather than a connection reset.
+
+Bytes reach the parser through uvicorn's own ``data_received``; every uvicorn member used here
+is listed in docs/architecture.md (tests/unit/test_server_surface.py keeps the list exact).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,9 +45,9 @@ from app.edge import edge_answer, overloaded
 from app.settings import Settings
 
 if TYPE_CHECKING:
-    from uvicorn._types import ASGI3Application, ASGIReceiveCallable, ASGISendCallable, Scope
-    from uvicorn.config import Config
     from uvicorn.server import ServerState
+
+log = logging.getLogger("errcat")
 
 LINGER_SECONDS = 2.0
 _HEADER_OVERHEAD = 4  # ": " and CRLF around each header, as counted on the wire
@@ -80,10 +84,35 @@ class _Refused(Exception):
     """Raised from a parser callback to stop parsing once the server has answered itself."""
 
 
-def _refusal_app(cycle: RequestResponseCycle, refuse: Callable[[], None]) -> ASGI3Application:
+class _StoppableParser:
+    """httptools' parser, for which a parse stopped by ``_Refused`` is no parse error.
+
+    uvicorn takes any error of a parser callback for malformed HTTP (a warning and its 400); a
+    refusal has been answered already, so the parse just ends. What else uvicorn asks of its
+    parser is the parser's own (bound once: these run on every request).
+    """
+
+    __slots__ = ("_parser", "get_http_version", "get_method", "should_keep_alive", "should_upgrade")
+
+    def __init__(self, parser: httptools.HttpRequestParser) -> None:
+        self._parser = parser
+        self.get_http_version = parser.get_http_version
+        self.get_method = parser.get_method
+        self.should_keep_alive = parser.should_keep_alive
+        self.should_upgrade = parser.should_upgrade
+
+    def feed_data(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as error:
+            if not isinstance(error.__context__, _Refused):
+                raise
+
+
+def _refusal_app(cycle: RequestResponseCycle, refuse: Callable[[], None]) -> Any:
     """Runs in place of the application for a queued request refused at the edge."""
 
-    async def refusal(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    async def refusal(scope: Any, receive: Any, send: Any) -> None:
         cycle.disconnected = True  # the answer is the server's own: uvicorn sends nothing more
         refuse()
 
@@ -93,7 +122,7 @@ def _refusal_app(cycle: RequestResponseCycle, refuse: Callable[[], None]) -> ASG
 class EdgeProtocol(HttpToolsProtocol):
     def __init__(
         self,
-        config: Config,
+        config: uvicorn.Config,
         server_state: ServerState,
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
@@ -104,8 +133,8 @@ class EdgeProtocol(HttpToolsProtocol):
         self.max_headers = limits.max_headers
         self.header_timeout = limits.header_timeout
         self.body_timeout = limits.body_timeout
-        self.max_connections = limits.max_connections
-        self.limit_concurrency = None  # checked below, answered in the envelope
+        self.max_connections = limits.max_connections  # uvicorn's own limit answers in plain text
+        self.parser = cast("httptools.HttpRequestParser", _StoppableParser(self.parser))
         self._head_room = self.max_head  # bytes a head in progress may still take
         self._in_head = True  # between messages, or reading a head
         self._head_begun = False  # some bytes of the current head have arrived
@@ -130,22 +159,20 @@ class EdgeProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._done:
             return
-        if not self._in_head:
-            self._feed(data)
-        elif len(data) <= self._head_room:
-            self._head_room -= len(data)
-            self._feed(data)
-        else:
+        if self._in_head and len(data) > self._head_room:
             # Feed what fits: if the head ends within it, the rest is body (or the next request).
             room, self._head_room = self._head_room, 0
-            view = memoryview(data)
-            self._feed(view[:room])
+            super().data_received(data[:room])
             if self._done:
                 return
             if self._in_head:
                 self._refuse_head(f"over {self.max_head} bytes")
                 return
-            self._feed(view[room:])
+            super().data_received(data[room:])
+        else:
+            if self._in_head:
+                self._head_room -= len(data)
+            super().data_received(data)
         if self._done:
             return
         if self._in_head:
@@ -153,22 +180,6 @@ class EdgeProtocol(HttpToolsProtocol):
                 self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
         elif self._body_timer is None and self.body_timeout:
             self._body_timer = self.loop.call_later(self.body_timeout, self._body_timed_out)
-
-    def _feed(self, data: bytes | memoryview) -> None:
-        # uvicorn's data_received, but a parser stopped by _Refused (having answered) is no
-        # "invalid request", and malformed HTTP is the client's fault: INFO, not WARNING.
-        self._unset_keepalive_if_required()
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
-                self.handle_websocket_upgrade()
-            else:
-                self._unsupported_upgrade_warning()
-        except httptools.HttpParserError:
-            if not self._done:
-                self.logger.info("invalid HTTP request received: answered 400")
-                self.send_400_response("Invalid HTTP request received.")
 
     # --- parser callbacks -------------------------------------------------------------------
 
@@ -191,7 +202,7 @@ class EdgeProtocol(HttpToolsProtocol):
             raise _Refused
         limit = self.max_connections
         if limit is not None and (len(self.connections) > limit or len(self.tasks) >= limit):
-            self.logger.warning("connection limit reached (%d): answered 503", limit)
+            log.warning("connection limit reached (%d): answered 503", limit)
             app, self.app = self.app, overloaded
             try:
                 super().on_headers_complete()
@@ -269,7 +280,7 @@ class EdgeProtocol(HttpToolsProtocol):
     def _answer_and_close(
         self, status: int, message: str, fix: str, prefer: str | None = None
     ) -> None:
-        self.logger.info("answered %d at the edge: %s", status, message)
+        log.info("answered %d at the edge: %s", status, message)
         default_headers = self.server_state.default_headers
         self.transport.write(edge_answer(status, message, fix, default_headers, prefer=prefer))
         self._shut_and_linger()
@@ -334,14 +345,13 @@ class EdgeProtocol(HttpToolsProtocol):
         self._cancel_timers()
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete and not self._done:
-            if cycle.more_body and not cycle.response_started:
-                # Its body is still arriving: the application hears of a disconnect.
-                cycle.disconnected = True
-                cycle.message_event.set()
-            else:
-                cycle.keep_alive = False  # closed once its answer is sent
+            if cycle.response_started or not cycle.more_body:
                 self._done = True
+                super().shutdown()  # uvicorn closes the connection once that answer is sent
                 return
+            # Its body is still arriving: the application hears of a disconnect.
+            cycle.disconnected = True
+            cycle.message_event.set()
         self._done = True
         self._close_now()
 
