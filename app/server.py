@@ -1,29 +1,11 @@
-"""The HTTP server's edge: uvicorn (uvloop + httptools) with limits uvicorn does not set itself.
+"""The HTTP server's edge: uvicorn (uvloop, httptools) plus what uvicorn does not offer.
 
-``run(settings)`` serves ``app.main:create_app``; ``uvicorn_config(settings)`` builds its config.
-``EdgeProtocol`` is uvicorn's httptools protocol with:
-
-- a bounded request head: ``MAX_HEADER_BYTES`` (request line and headers) and ``MAX_HEADERS``;
-  beyond either, 431 in errcat's envelope and the connection is closed. Bytes are counted per
-  received chunk (O(1) a chunk) while a head is incomplete, so a huge header is refused once the
-  limit is crossed, never buffered whole; the parsed head is checked exactly when it completes.
-- ``HEADER_TIMEOUT``: a connection that has not completed its request head in that time gets
-  408 in the envelope (or, having sent nothing at all, is closed); ``BODY_TIMEOUT`` likewise
-  for a body that has not fully arrived that long after its head.
-- ``MAX_CONNECTIONS``: beyond that many connections (or requests in progress), 503 in the
-  envelope.
-- malformed HTTP: 400 in the envelope (uvicorn answers in plain text), in a head or in a body
-  (a bad chunk size or extension, a chunk longer than its size...); the application waiting
-  for that body hears of a disconnect. Behind pipelined requests, it comes after their answers.
-- SIGTERM: idle connections, and those still sending a head or a body, are closed at once;
-  requests being answered get up to ``GRACEFUL_SHUTDOWN_SECONDS``.
-
-Answers the server gives itself are written whole (status line, headers, envelope), then the
-sending side is shut and what the client still sends is read and dropped for at most
-``LINGER_SECONDS``, so that it reads the answer rather than a connection reset.
-
-Bytes reach the parser through uvicorn's own ``data_received``; every uvicorn member used here
-is listed in docs/architecture.md (tests/unit/test_server_surface.py keeps the list exact).
+``EdgeProtocol`` extends uvicorn's httptools protocol with a bounded request head (431), head
+and body timeouts (408), errcat's connection limit (503), every refusal in the error envelope
+(malformed HTTP: 400) followed by a lingering close, a prompt SIGTERM for connections still
+sending, and coalesced writes (app.coalescing). ``uvicorn_config`` leaves the rest to uvicorn's
+configuration. The limits are in README.md ("Limits and security"); every uvicorn name and member
+used here is listed in docs/architecture.md, which tests/unit/test_edge_settings.py keeps exact.
 """
 
 from __future__ import annotations
@@ -89,7 +71,7 @@ class _StoppableParser:
 
     uvicorn takes any error of a parser callback for malformed HTTP (a warning and its 400); a
     refusal has been answered already, so the parse just ends. What else uvicorn asks of its
-    parser is the parser's own (bound once: these run on every request).
+    parser is the parser's own: bound once what runs on every request, the rest looked up.
     """
 
     __slots__ = ("_parser", "get_http_version", "get_method", "should_keep_alive", "should_upgrade")
@@ -107,6 +89,9 @@ class _StoppableParser:
         except httptools.HttpParserCallbackError as error:
             if not isinstance(error.__context__, _Refused):
                 raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
 
 
 def _refusal_app(cycle: RequestResponseCycle, refuse: Callable[[], None]) -> Any:
