@@ -37,11 +37,13 @@ _HEADER_OVERHEAD = 4  # ": " and CRLF around each header, as counted on the wire
 
 @dataclass(frozen=True)
 class EdgeLimits:
-    max_header_bytes: int = 16_384
-    max_headers: int = 100
-    header_timeout: float = 10.0  # 0: no limit
-    body_timeout: float = 30.0  # 0: no limit
-    max_connections: int | None = 1000
+    """The edge's settings (their defaults and bounds are the Settings fields')."""
+
+    max_header_bytes: int
+    max_headers: int
+    header_timeout: float  # 0: no limit
+    body_timeout: float  # 0: no limit
+    max_connections: int | None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EdgeLimits:
@@ -113,7 +115,7 @@ class EdgeProtocol(HttpToolsProtocol):
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        limits = getattr(config, "edge_limits", None) or EdgeLimits()
+        limits = getattr(config, "edge_limits", None) or EdgeLimits.from_settings(Settings())
         self.max_head = limits.max_header_bytes
         self.max_headers = limits.max_headers
         self.header_timeout = limits.header_timeout
