@@ -220,11 +220,13 @@ def test_only_the_edge_imports_uvicorn():
 
 
 def test_uvicorn_is_capped_at_the_minor_the_suite_runs_on():
+    # The locked version (make test; make test-lowest runs the floor, below the cap anyway).
+    lock = tomllib.loads((ROOT / "uv.lock").read_text(encoding="utf-8"))
+    (locked,) = [Version(p["version"]) for p in lock["package"] if p["name"] == "uvicorn"]
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     (requirement,) = [
         Requirement(line) for line in project["dependencies"] if line.startswith("uvicorn")
     ]
     caps = [Version(s.version) for s in requirement.specifier if s.operator == "<"]
-    running = Version(uvicorn.__version__)
-    assert caps == [Version(f"{running.major}.{running.minor + 1}")]
-    assert f"uvicorn {running.major}.{running.minor}" in ARCHITECTURE.read_text(encoding="utf-8")
+    assert caps == [Version(f"{locked.major}.{locked.minor + 1}")]
+    assert f"uvicorn {locked.major}.{locked.minor}" in ARCHITECTURE.read_text(encoding="utf-8")
