@@ -89,7 +89,7 @@ class _StoppableParser:
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserCallbackError as error:
-            if not isinstance(error.__context__, _Refused):
+            if not isinstance(error.__cause__ or error.__context__, _Refused):
                 raise
 
     def __getattr__(self, name: str) -> Any:
