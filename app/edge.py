@@ -18,22 +18,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from http import HTTPStatus
+from typing import Any
 
 import msgspec
 from litestar import Request, Response
 from litestar.enums import ScopeType
 from litestar.exceptions import InternalServerException
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from app.api.errors import request_id
 from app.catalogue.model import Snapshot
 from app.error_envelope import error_envelope
 from app.requestid import new_request_id
-
-if TYPE_CHECKING:
-    from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, HTTPScope
 
 log = logging.getLogger("errcat")
 
@@ -118,7 +115,7 @@ def edge_answer(
 ) -> bytes:
     """A whole HTTP answer in the envelope that closes the connection: the server's own."""
     body, rid = envelope_bytes(status, message, suggested_fix, prefer=prefer)
-    lines = [STATUS_LINE[status]]
+    lines = [b"HTTP/1.1 %d %s\r\n" % (status, HTTPStatus(status).phrase.encode())]
     for name, value in default_headers:
         lines += [name, b": ", value, b"\r\n"]
     lines += [
@@ -133,9 +130,7 @@ def edge_answer(
     return b"".join(lines)
 
 
-async def overloaded(
-    scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable
-) -> None:
+async def overloaded(scope: Scope, receive: Receive, send: Send) -> None:
     """The application in place of errcat's beyond MAX_CONNECTIONS: 503 in the envelope."""
     body, rid = envelope_bytes(
         503,
@@ -143,7 +138,7 @@ async def overloaded(
         "Retry shortly; the server is handling as many connections as it allows.",
         prefer="ServiceUnavailable",
     )
-    headers = [
+    headers: list[tuple[bytes, bytes]] = [
         (b"content-type", b"application/json"),
         (b"content-length", b"%d" % len(body)),
         (b"x-request-id", rid.encode()),
@@ -152,4 +147,4 @@ async def overloaded(
         NOSNIFF,
     ]
     await send({"type": "http.response.start", "status": 503, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -1,31 +1,17 @@
-"""The HTTP server's edge: uvicorn (uvloop + httptools) with limits uvicorn does not set itself.
+"""The HTTP server's edge: uvicorn (uvloop, httptools) plus what uvicorn does not offer.
 
-``run(settings)`` serves ``app.main:create_app``; ``uvicorn_config(settings)`` builds its config.
-``EdgeProtocol`` is uvicorn's httptools protocol with:
-
-- a bounded request head: ``MAX_HEADER_BYTES`` (request line and headers) and ``MAX_HEADERS``;
-  beyond either, 431 in errcat's envelope and the connection is closed. Bytes are counted per
-  received chunk (O(1) a chunk) while a head is incomplete, so a huge header is refused once the
-  limit is crossed, never buffered whole; the parsed head is checked exactly when it completes.
-- ``HEADER_TIMEOUT``: a connection that has not completed its request head in that time gets
-  408 in the envelope (or, having sent nothing at all, is closed); ``BODY_TIMEOUT`` likewise
-  for a body that has not fully arrived that long after its head.
-- ``MAX_CONNECTIONS``: beyond that many connections (or requests in progress), 503 in the
-  envelope.
-- malformed HTTP: 400 in the envelope (uvicorn answers in plain text), in a head or in a body
-  (a bad chunk size or extension, a chunk longer than its size...); the application waiting
-  for that body hears of a disconnect. Behind pipelined requests, it comes after their answers.
-- SIGTERM: idle connections, and those still sending a head or a body, are closed at once;
-  requests being answered get up to ``GRACEFUL_SHUTDOWN_SECONDS``.
-
-Answers the server gives itself are written whole (status line, headers, envelope), then the
-sending side is shut and what the client still sends is read and dropped for at most
-``LINGER_SECONDS``, so that it reads the answer rather than a connection reset.
+``EdgeProtocol`` extends uvicorn's httptools protocol with a bounded request head (431), head
+and body timeouts (408), errcat's connection limit (503), every refusal in the error envelope
+(malformed HTTP: 400) followed by a lingering close, a prompt SIGTERM for connections still
+sending, and coalesced writes (app.coalescing). ``uvicorn_config`` leaves the rest to uvicorn's
+configuration. The limits are in README.md ("Limits and security"); every uvicorn name and member
+used here is listed in docs/architecture.md, which tests/unit/test_edge_settings.py keeps exact.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,9 +27,9 @@ from app.edge import edge_answer, overloaded
 from app.settings import Settings
 
 if TYPE_CHECKING:
-    from uvicorn._types import ASGI3Application, ASGIReceiveCallable, ASGISendCallable, Scope
-    from uvicorn.config import Config
     from uvicorn.server import ServerState
+
+log = logging.getLogger("errcat")
 
 LINGER_SECONDS = 2.0
 _HEADER_OVERHEAD = 4  # ": " and CRLF around each header, as counted on the wire
@@ -51,11 +37,13 @@ _HEADER_OVERHEAD = 4  # ": " and CRLF around each header, as counted on the wire
 
 @dataclass(frozen=True)
 class EdgeLimits:
-    max_header_bytes: int = 16_384
-    max_headers: int = 100
-    header_timeout: float = 10.0  # 0: no limit
-    body_timeout: float = 30.0  # 0: no limit
-    max_connections: int | None = 1000
+    """The edge's settings (their defaults and bounds are the Settings fields')."""
+
+    max_header_bytes: int
+    max_headers: int
+    header_timeout: float  # 0: no limit
+    body_timeout: float  # 0: no limit
+    max_connections: int | None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EdgeLimits:
@@ -80,10 +68,38 @@ class _Refused(Exception):
     """Raised from a parser callback to stop parsing once the server has answered itself."""
 
 
-def _refusal_app(cycle: RequestResponseCycle, refuse: Callable[[], None]) -> ASGI3Application:
+class _StoppableParser:
+    """httptools' parser, for which a parse stopped by ``_Refused`` is no parse error.
+
+    uvicorn takes any error of a parser callback for malformed HTTP (a warning and its 400); a
+    refusal has been answered already, so the parse just ends. What else uvicorn asks of its
+    parser is the parser's own: bound once what runs on every request, the rest looked up.
+    """
+
+    __slots__ = ("_parser", "get_http_version", "get_method", "should_keep_alive", "should_upgrade")
+
+    def __init__(self, parser: httptools.HttpRequestParser) -> None:
+        self._parser = parser
+        self.get_http_version = parser.get_http_version
+        self.get_method = parser.get_method
+        self.should_keep_alive = parser.should_keep_alive
+        self.should_upgrade = parser.should_upgrade
+
+    def feed_data(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as error:
+            if not isinstance(error.__cause__ or error.__context__, _Refused):
+                raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+
+def _refusal_app(cycle: RequestResponseCycle, refuse: Callable[[], None]) -> Any:
     """Runs in place of the application for a queued request refused at the edge."""
 
-    async def refusal(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    async def refusal(scope: Any, receive: Any, send: Any) -> None:
         cycle.disconnected = True  # the answer is the server's own: uvicorn sends nothing more
         refuse()
 
@@ -93,19 +109,19 @@ def _refusal_app(cycle: RequestResponseCycle, refuse: Callable[[], None]) -> ASG
 class EdgeProtocol(HttpToolsProtocol):
     def __init__(
         self,
-        config: Config,
+        config: uvicorn.Config,
         server_state: ServerState,
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         super().__init__(config, server_state, app_state, _loop)
-        limits = getattr(config, "edge_limits", None) or EdgeLimits()
+        limits = getattr(config, "edge_limits", None) or EdgeLimits.from_settings(Settings())
         self.max_head = limits.max_header_bytes
         self.max_headers = limits.max_headers
         self.header_timeout = limits.header_timeout
         self.body_timeout = limits.body_timeout
-        self.max_connections = limits.max_connections
-        self.limit_concurrency = None  # checked below, answered in the envelope
+        self.max_connections = limits.max_connections  # uvicorn's own limit answers in plain text
+        self.parser = cast("httptools.HttpRequestParser", _StoppableParser(self.parser))
         self._head_room = self.max_head  # bytes a head in progress may still take
         self._in_head = True  # between messages, or reading a head
         self._head_begun = False  # some bytes of the current head have arrived
@@ -130,22 +146,20 @@ class EdgeProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._done:
             return
-        if not self._in_head:
-            self._feed(data)
-        elif len(data) <= self._head_room:
-            self._head_room -= len(data)
-            self._feed(data)
-        else:
+        if self._in_head and len(data) > self._head_room:
             # Feed what fits: if the head ends within it, the rest is body (or the next request).
             room, self._head_room = self._head_room, 0
-            view = memoryview(data)
-            self._feed(view[:room])
+            super().data_received(data[:room])
             if self._done:
                 return
             if self._in_head:
                 self._refuse_head(f"over {self.max_head} bytes")
                 return
-            self._feed(view[room:])
+            super().data_received(data[room:])
+        else:
+            if self._in_head:
+                self._head_room -= len(data)
+            super().data_received(data)
         if self._done:
             return
         if self._in_head:
@@ -153,22 +167,6 @@ class EdgeProtocol(HttpToolsProtocol):
                 self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
         elif self._body_timer is None and self.body_timeout:
             self._body_timer = self.loop.call_later(self.body_timeout, self._body_timed_out)
-
-    def _feed(self, data: bytes | memoryview) -> None:
-        # uvicorn's data_received, but a parser stopped by _Refused (having answered) is no
-        # "invalid request", and malformed HTTP is the client's fault: INFO, not WARNING.
-        self._unset_keepalive_if_required()
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            if self._should_upgrade():
-                self.handle_websocket_upgrade()
-            else:
-                self._unsupported_upgrade_warning()
-        except httptools.HttpParserError:
-            if not self._done:
-                self.logger.info("invalid HTTP request received: answered 400")
-                self.send_400_response("Invalid HTTP request received.")
 
     # --- parser callbacks -------------------------------------------------------------------
 
@@ -191,7 +189,7 @@ class EdgeProtocol(HttpToolsProtocol):
             raise _Refused
         limit = self.max_connections
         if limit is not None and (len(self.connections) > limit or len(self.tasks) >= limit):
-            self.logger.warning("connection limit reached (%d): answered 503", limit)
+            log.warning("connection limit reached (%d): answered 503", limit)
             app, self.app = self.app, overloaded
             try:
                 super().on_headers_complete()
@@ -269,7 +267,7 @@ class EdgeProtocol(HttpToolsProtocol):
     def _answer_and_close(
         self, status: int, message: str, fix: str, prefer: str | None = None
     ) -> None:
-        self.logger.info("answered %d at the edge: %s", status, message)
+        log.info("answered %d at the edge: %s", status, message)
         default_headers = self.server_state.default_headers
         self.transport.write(edge_answer(status, message, fix, default_headers, prefer=prefer))
         self._shut_and_linger()
@@ -334,14 +332,13 @@ class EdgeProtocol(HttpToolsProtocol):
         self._cancel_timers()
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete and not self._done:
-            if cycle.more_body and not cycle.response_started:
-                # Its body is still arriving: the application hears of a disconnect.
-                cycle.disconnected = True
-                cycle.message_event.set()
-            else:
-                cycle.keep_alive = False  # closed once its answer is sent
+            if cycle.response_started or not cycle.more_body:
                 self._done = True
+                super().shutdown()  # uvicorn closes the connection once that answer is sent
                 return
+            # Its body is still arriving: the application hears of a disconnect.
+            cycle.disconnected = True
+            cycle.message_event.set()
         self._done = True
         self._close_now()
 

@@ -83,11 +83,19 @@ def test_a_head_over_the_limit_in_many_small_headers_gets_431(server):
     envelope(*request(server.port, raw), 431)
 
 
+def invalid_http_lines(server):
+    return [r for r in server.log_records() if "Invalid HTTP" in r.get("message", "")]
+
+
 def test_too_many_headers_get_431(server):
     headers = "".join(f"X-H{i}: 1\r\n" for i in range(150))
     raw = f"GET /health HTTP/1.1\r\nHost: errcat\r\n{headers}\r\n".encode()
+    before = len(invalid_http_lines(server))
     error = envelope(*request(server.port, raw), 431)
     assert "151 headers, over 100" in error["message"]  # Host is one of them
+    # Refused once the head is parsed: a well-formed head, not logged as malformed HTTP.
+    assert len(invalid_http_lines(server)) == before
+    assert any("answered 431" in r.get("message", "") for r in server.log_records())
 
 
 def test_a_body_arriving_with_its_head_is_not_counted_as_head(server):

@@ -168,6 +168,7 @@ async def test_an_answer_finished_in_the_turn_of_a_shutdown_is_sent_before_the_c
     from uvicorn.server import ServerState
 
     from app.server import EdgeConfig, EdgeLimits, EdgeProtocol
+    from app.settings import Settings
 
     protocols: list[EdgeProtocol] = []
 
@@ -178,7 +179,8 @@ async def test_an_answer_finished_in_the_turn_of_a_shutdown_is_sent_before_the_c
         await send({"type": "http.response.body", "body": b"ok"})
         protocols[0].shutdown()  # SIGTERM's shutdown of every connection, in the same turn
 
-    config = EdgeConfig(app, edge_limits=EdgeLimits(), lifespan="off", loop="asyncio")
+    limits = EdgeLimits.from_settings(Settings())
+    config = EdgeConfig(app, edge_limits=limits, lifespan="off", loop="asyncio")
     config.load()
     protocol = EdgeProtocol(config, ServerState(), {}, asyncio.get_running_loop())
     socket = _Socket()
