@@ -153,7 +153,9 @@ def test_commits_add_to_the_stored_counts(ingest):
 
 
 def _metric(client, name, labels=""):
-    found = re.search(rf"^{name}{re.escape(labels)} ([0-9.e+]+)$", client.get("/metrics").text, re.M)
+    found = re.search(
+        rf"^{name}{re.escape(labels)} ([0-9.e+]+)$", client.get("/metrics").text, re.M
+    )
     return float(found[1]) if found else 0.0
 
 
