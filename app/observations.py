@@ -2,9 +2,10 @@
 
 ``POST /observations`` decodes each body (app.catalogue.decode) and keeps its key, (code, slug,
 status, confidence); nothing else of the body (never the message, never the request id). The
-request joins the batch being gathered and waits for that batch's transaction (a group commit):
-a batch is committed once it holds ``commit_at`` observations or its first request has waited
-OBSERVATIONS_FLUSH_SECONDS, one batch at a time. So a 202 means committed. A request whose batch
+request joins the batch being gathered and waits for that batch's transaction (a group commit).
+One batch commits at a time; the next is committed once it holds ``commit_at`` observations, its
+first request has waited OBSERVATIONS_FLUSH_SECONDS, or no other request is on its way to it
+(being read or decoded), whichever comes first. So a 202 means committed. A request whose batch
 is not committed within OBSERVATIONS_COMMIT_TIMEOUT, or fails, is refused and nothing of it is
 stored; the one exception is a connection lost after COMMIT was sent: in doubt, logged and
 counted. Counts add up in the database, so replicas need no coordination (docs/observations.md).
@@ -17,13 +18,14 @@ import contextlib
 import enum
 import json
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import msgspec
 from prometheus_client import Counter
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.catalogue.decode import DecodeReport, decode
 from app.catalogue.model import Snapshot
@@ -35,6 +37,7 @@ log = logging.getLogger("errcat")
 MAX_BATCH_ITEMS = 1_000  # bodies per POST /observations
 BUFFER_MAX_KEYS = 20_000  # distinct keys in the batch being gathered; beyond it a request gets 503
 COMMIT_AT_ITEMS = 1_000  # a batch holding this many observations is committed without waiting
+KEEP_CONNECTION_SECONDS = 1.0  # the writer's connection goes back to the pool after this idle
 
 Key = tuple[int | None, str | None, int | None, str]
 
@@ -197,6 +200,22 @@ class GroupCommit:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._arriving = 0  # requests being read or decoded: they will join the next batch
+        # Held while batches keep coming (no pool check-out, ping or reset between them),
+        # returned to the pool after KEEP_CONNECTION_SECONDS without one, dropped on a failure.
+        self._conn: AsyncConnection | None = None
+
+    @contextlib.contextmanager
+    def on_the_way(self) -> Iterator[None]:
+        """Around a request's reading and decoding: the batch it will join waits for it (within
+        the flush interval) rather than commit without it."""
+        self._arriving += 1
+        try:
+            yield
+        finally:
+            self._arriving -= 1
+            if not self._arriving:
+                self._wake.set()
 
     @property
     def pending(self) -> int:
@@ -220,8 +239,7 @@ class GroupCommit:
             self._refuse(Outcome.FULL, str(exc))
         if len(batch.shares) == 1:
             batch.opened = loop.time()
-            self._wake.set()
-        elif batch.items >= self.commit_at:
+        if len(batch.shares) == 1 or not self._arriving or batch.items >= self.commit_at:
             self._wake.set()
         try:
             await asyncio.wait({done}, timeout=share.deadline - loop.time())
@@ -265,12 +283,20 @@ class GroupCommit:
             batch = self._batch
             if not batch.shares:
                 if self._stopping:
+                    await self._release()
                     return
                 self._wake.clear()
-                await self._wake.wait()
+                if self._conn is None:
+                    await self._wake.wait()
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), KEEP_CONNECTION_SECONDS)
+                if not self._wake.is_set():
+                    await self._release()
                 continue
             due = batch.opened + self.flush_seconds
-            if not self._stopping and batch.items < self.commit_at and loop.time() < due:
+            waits = self._arriving and batch.items < self.commit_at and loop.time() < due
+            if waits and not self._stopping:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), due - loop.time())
@@ -295,9 +321,10 @@ class GroupCommit:
             nonlocal sent
             sent = True
 
-        work = observation_store.add_observations(self.engine, counts, self.max_keys, committing)
         try:
-            result = await bounded(work, min(s.deadline for s in shares) - now)
+            result = await bounded(
+                self._write(counts, committing), min(s.deadline for s in shares) - now
+            )
         except Exception as exc:
             outcome, detail = self._failure(exc, sent, counts, items, len(shares))
             for share in shares:
@@ -323,6 +350,30 @@ class GroupCommit:
                 sum(s.items for s in gone),
                 len(gone),
             )
+
+    async def _write(
+        self, counts: dict[Key, tuple[int, datetime, datetime]], committing: Callable[[], None]
+    ) -> observation_store.FlushResult:
+        conn = self._conn
+        if conn is None:
+            conn = self._conn = await self.engine.connect()
+            await conn.execution_options(sqlite_immediate=True)
+        try:
+            return await observation_store.add_observations(conn, counts, self.max_keys, committing)
+        except BaseException:
+            # Its state is unknown (cancelled mid-statement, broken): never reused. Invalidating
+            # closes the driver's connection without a round trip, so the database rolls back.
+            self._conn = None
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+                await conn.close()
+            raise
+
+    async def _release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await bounded(conn.close(), self.commit_timeout)
 
     def _failure(
         self,

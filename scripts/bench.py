@@ -51,6 +51,7 @@ ENVELOPE = (
     '"slug": "TriggerInstance_AuthRefreshRequired", "status": 422, "request_id": "req_1", '
     '"suggested_fix": "Refresh the token"}}'
 )
+INGEST_TOKEN = "bench-ingest-token"  # POST /observations is on only with a token
 
 
 @dataclass
@@ -238,7 +239,12 @@ EDGE_CASE = "GET /codes/{code} (every code in turn)"
 
 def run_cases(work: Path, args, results: Results) -> None:
     env, _ = seeded_env(work, "page", PAGE_SEED)
-    errcat = start("errcat", [str(BIN / "errcat"), "serve"], env, "/codes/1205")
+    errcat = start(
+        "errcat",
+        [str(BIN / "errcat"), "serve"],
+        {**env, "INGEST_TOKEN": INGEST_TOKEN},
+        "/codes/1205",
+    )
     ref_env = {**os.environ, "BENCH_SEED": str(PAGE_SEED), "PYTHONPATH": str(ROOT)}
     lookup_ref = start(
         "lookup-ref", uvicorn("scripts.bench_references:lookup"), ref_env, "/codes/1205"
@@ -273,6 +279,19 @@ def run_cases(work: Path, args, results: Results) -> None:
             method="POST",
             body=ENVELOPE,
             headers={"Content-Type": "application/json"},
+        ),
+        # The same envelope, observed: decoded, then answered once committed (SQLite, the
+        # default database; group commits of whatever arrives together).
+        "POST /observations (one body)": lua(
+            work,
+            "observe",
+            ["/observations"],
+            method="POST",
+            body=f"[{ENVELOPE}]",
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {INGEST_TOKEN}",
+            },
         ),
     }
     ref_script = lua(work, "ref-codes", codes)

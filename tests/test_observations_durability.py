@@ -6,19 +6,17 @@ tests/test_observations_shutdown.py."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Iterator
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.db.store import make_engine
 from app.main import create_app
 from tests.envelope_assertions import assert_envelope
+from tests.observation_counts import stored_observations
 from tests.tcp_proxy import TcpProxy
 
 TOKEN = "durability-test-token"
@@ -26,22 +24,6 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # What asyncpg sends to commit: a simple-query message ('Q', its length, the text, a NUL).
 COMMIT_MESSAGE = b"Q\x00\x00\x00\x0cCOMMIT;\x00"
 BATCH = [{"code": 1201}, {"code": 1205, "status": 422}, "HTTP/1.1 502 Bad Gateway"]
-
-
-def stored_observations(url: str) -> int:
-    """Every observation the database holds (straight to PostgreSQL, not through the proxy)."""
-
-    async def count() -> int:
-        engine = make_engine(url)
-        try:
-            async with engine.connect() as conn:
-                query = "SELECT (SELECT COALESCE(SUM(count), 0) FROM observations) + "
-                query += "(SELECT COALESCE(SUM(count), 0) FROM observation_overflow)"
-                return int((await conn.execute(text(query))).scalar_one())
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(count())
 
 
 def metric(client: TestClient, name: str, labels: str = "") -> float:

@@ -17,8 +17,8 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from tests.live_server import free_port
+from tests.observation_counts import stored_observations
 from tests.tcp_proxy import TcpProxy
-from tests.test_observations_durability import stored_observations
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "shutdown-test-token"

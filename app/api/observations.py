@@ -38,6 +38,7 @@ from app.live import LiveCatalogue
 from app.observations import (
     MAX_BATCH_ITEMS,
     GroupCommit,
+    Key,
     NotCommitted,
     Outcome,
     as_body,
@@ -146,6 +147,28 @@ async def _read_batch(request: Request[Any, Any, Any], max_bytes: int) -> list[A
     return items
 
 
+async def _decode_request(
+    request: Request[Any, Any, Any], snap: Snapshot, max_bytes: int
+) -> list[Key]:
+    items = await _read_batch(request, max_bytes)
+    bodies = [as_body(item) for item in items]
+    too_large = [
+        f"items[{i}]: {len(b)} bytes; at most {MAX_INPUT_BYTES}"
+        for i, b in enumerate(bodies)
+        if len(b) > MAX_INPUT_BYTES
+    ]
+    if too_large:
+        raise CatalogueError(
+            413,
+            f"{len(too_large)} item(s) are larger than the {MAX_INPUT_BYTES} bytes errcat "
+            "decodes; nothing in this batch was counted",
+            errors=too_large[:20],
+            suggested_fix="Cut each body down to the error; send the batch again.",
+        )
+    # Decoding a large batch is CPU work: off the event loop, over the immutable snapshot.
+    return await asyncio.to_thread(decode_batch, snap, bodies)
+
+
 def _not_committed(exc: NotCommitted, retry_after: int) -> CatalogueError:
     if exc.outcome is Outcome.IN_DOUBT:
         message = (
@@ -199,24 +222,8 @@ def build_router(live: LiveCatalogue, commits: GroupCommit, settings: Settings) 
     )
     async def ingest(request: Request[Any, Any, Any]) -> IngestResult:
         _authorise(request, settings.ingest_token)
-        items = await _read_batch(request, settings.max_body_bytes)
-        bodies = [as_body(item) for item in items]
-        too_large = [
-            f"items[{i}]: {len(b)} bytes; at most {MAX_INPUT_BYTES}"
-            for i, b in enumerate(bodies)
-            if len(b) > MAX_INPUT_BYTES
-        ]
-        if too_large:
-            raise CatalogueError(
-                413,
-                f"{len(too_large)} item(s) are larger than the {MAX_INPUT_BYTES} bytes errcat "
-                "decodes; nothing in this batch was counted",
-                errors=too_large[:20],
-                suggested_fix="Cut each body down to the error; send the batch again.",
-            )
-        snap = live.snapshot
-        # Decoding a large batch is CPU work: off the event loop, over the immutable snapshot.
-        keys = await asyncio.to_thread(decode_batch, snap, bodies)
+        with commits.on_the_way():
+            keys = await _decode_request(request, live.snapshot, settings.max_body_bytes)
         try:
             await commits.commit(keys)
         except NotCommitted as exc:

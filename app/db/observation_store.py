@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.catalogue.drift import Observation
 from app.db.tables import ObservationOverflowRow, ObservationRow
@@ -48,7 +48,7 @@ class _ObservationValues(TypedDict):
 
 
 async def add_observations(
-    engine: AsyncEngine,
+    conn: AsyncConnection,
     counts: dict[tuple[int | None, str | None, int | None, str], tuple[int, datetime, datetime]],
     max_keys: int,
     committing: Callable[[], None] | None = None,
@@ -56,7 +56,9 @@ async def add_observations(
     """Add ``counts`` ((code, slug, status, confidence) -> (count, first, last)) in one
     transaction: counts add, first_seen/last_seen widen; keys beyond ``max_keys`` distinct ones
     in the table are counted in the overflow row instead. ``committing`` is called just before
-    COMMIT is sent: a failure after it may have been committed (``refused_by_database``)."""
+    COMMIT is sent: a failure after it may have been committed (``refused_by_database``). On
+    SQLite ``conn`` has ``sqlite_immediate`` set; after a failure the caller discards it (which
+    rolls back what it began)."""
     rows: dict[str, _ObservationValues] = {}
     for key, (count, first, last) in counts.items():
         digest = observation_key_hash(*key)
@@ -71,64 +73,61 @@ async def add_observations(
             "last_seen": last,
         }
     table = ObservationRow.__table__
-    async with engine.connect() as conn:
-        await conn.execution_options(sqlite_immediate=True)
-        # Not a context manager: the moment COMMIT is sent must be known. An error before it
-        # leaves the block, and closing the connection rolls the transaction back.
-        transaction = await conn.begin()
-        postgres = conn.dialect.name == "postgresql"
-        if postgres:
-            await conn.execute(
-                text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OBSERVATIONS_LOCK_KEY}
-            )
-        hashes = list(rows)
-        existing: set[str] = set()
-        for i in range(0, len(hashes), _CHUNK):
-            found = await conn.execute(
-                select(table.c.key_hash).where(table.c.key_hash.in_(hashes[i : i + _CHUNK]))
-            )
-            existing.update(found.scalars())
-        stored = (await conn.execute(select(func.count()).select_from(table))).scalar_one()
-        new = sorted(
-            (h for h in hashes if h not in existing),
-            key=lambda h: (-rows[h]["count"], h),  # the most frequent new keys first
+    # Not a context manager: the moment COMMIT is sent must be known.
+    transaction = await conn.begin()
+    postgres = conn.dialect.name == "postgresql"
+    if postgres:
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OBSERVATIONS_LOCK_KEY})
+    hashes = list(rows)
+    existing: set[str] = set()
+    for i in range(0, len(hashes), _CHUNK):
+        found = await conn.execute(
+            select(table.c.key_hash).where(table.c.key_hash.in_(hashes[i : i + _CHUNK]))
         )
+        existing.update(found.scalars())
+    new = sorted(
+        (h for h in hashes if h not in existing),
+        key=lambda h: (-rows[h]["count"], h),  # the most frequent new keys first
+    )
+    room = 0
+    if new:  # only new keys need room: a statement less in the common case
+        stored = (await conn.execute(select(func.count()).select_from(table))).scalar_one()
         room = max(0, max_keys - stored)
-        admitted, refused = new[:room], new[room:]
-        write = [rows[h] for h in hashes if h in existing] + [rows[h] for h in admitted]
-        insert_ = pg_insert if postgres else sqlite_insert
-        greatest, least = (func.greatest, func.least) if postgres else (func.max, func.min)
-        for i in range(0, len(write), _CHUNK):
-            stmt = insert_(ObservationRow)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[table.c.key_hash],
-                set_={
-                    "count": table.c.count + stmt.excluded.count,
-                    "first_seen": least(table.c.first_seen, stmt.excluded.first_seen),
-                    "last_seen": greatest(table.c.last_seen, stmt.excluded.last_seen),
-                },
-            )
-            await conn.execute(stmt, write[i : i + _CHUNK])
-        overflow = sum(rows[h]["count"] for h in refused)
-        if overflow:
-            first = min(rows[h]["first_seen"] for h in refused)
-            last = max(rows[h]["last_seen"] for h in refused)
-            spill = ObservationOverflowRow.__table__
-            stmt = insert_(ObservationOverflowRow).values(
-                id=1, count=overflow, first_seen=first, last_seen=last
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[spill.c.id],
-                set_={
-                    "count": spill.c.count + stmt.excluded.count,
-                    "first_seen": least(spill.c.first_seen, stmt.excluded.first_seen),
-                    "last_seen": greatest(spill.c.last_seen, stmt.excluded.last_seen),
-                },
-            )
-            await conn.execute(stmt)
-        if committing is not None:
-            committing()
-        await transaction.commit()
+    admitted, refused = new[:room], new[room:]
+    write = [rows[h] for h in hashes if h in existing] + [rows[h] for h in admitted]
+    insert_ = pg_insert if postgres else sqlite_insert
+    greatest, least = (func.greatest, func.least) if postgres else (func.max, func.min)
+    for i in range(0, len(write), _CHUNK):
+        stmt = insert_(ObservationRow)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key_hash],
+            set_={
+                "count": table.c.count + stmt.excluded.count,
+                "first_seen": least(table.c.first_seen, stmt.excluded.first_seen),
+                "last_seen": greatest(table.c.last_seen, stmt.excluded.last_seen),
+            },
+        )
+        await conn.execute(stmt, write[i : i + _CHUNK])
+    overflow = sum(rows[h]["count"] for h in refused)
+    if overflow:
+        first = min(rows[h]["first_seen"] for h in refused)
+        last = max(rows[h]["last_seen"] for h in refused)
+        spill = ObservationOverflowRow.__table__
+        stmt = insert_(ObservationOverflowRow).values(
+            id=1, count=overflow, first_seen=first, last_seen=last
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[spill.c.id],
+            set_={
+                "count": spill.c.count + stmt.excluded.count,
+                "first_seen": least(spill.c.first_seen, stmt.excluded.first_seen),
+                "last_seen": greatest(spill.c.last_seen, stmt.excluded.last_seen),
+            },
+        )
+        await conn.execute(stmt)
+    if committing is not None:
+        committing()
+    await transaction.commit()
     return FlushResult(keys=len(write), new_keys=len(admitted), overflow=overflow)
 
 

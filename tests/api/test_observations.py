@@ -1,6 +1,7 @@
 """POST /observations, GET /observations and /observations/drift through the real app, on both
 databases: auth, the group commit (a 202 means committed), counts adding across replicas, the
-key cap, bounds. The database going away: tests/test_observations_durability.py."""
+key cap, bounds. When a batch commits: test_observations_group_commit.py; the database going
+away: tests/test_observations_durability.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import asyncio
 import json
 import re
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from litestar.testing import TestClient
@@ -157,29 +157,6 @@ def _metric(client, name, labels=""):
         rf"^{name}{re.escape(labels)} ([0-9.e+]+)$", client.get("/metrics").text, re.M
     )
     return float(found[1]) if found else 0.0
-
-
-def test_requests_arriving_together_share_one_commit(db):
-    # The batch waits (up to a minute) until it holds 20 observations: the four requests' 20.
-    settings = _settings(db, observations_flush_seconds=60, observations_commit_timeout=120)
-    with TestClient(app=create_app(settings)) as client:
-        client.app.state["observations"].commit_at = 20
-        commits = _metric(client, "errcat_observations_commits_total")
-        body = [{"code": 1201}] * 4 + ["status 503"]
-        with ThreadPoolExecutor(4) as pool:
-            answers = list(pool.map(lambda _: client.post(URL, json=body, headers=AUTH), range(4)))
-        assert [a.status_code for a in answers] == [202] * 4
-        assert _metric(client, "errcat_observations_commits_total") == commits + 1
-        assert keyed(rows(client)) == {(1201, None, None, "code"): 16, (None, None, 503, "none"): 4}
-
-
-def test_a_batch_is_committed_when_its_first_request_has_waited_the_flush_interval(db):
-    # Far from commit_at: only the interval (OBSERVATIONS_FLUSH_SECONDS) commits this one.
-    settings = _settings(db, observations_flush_seconds=0.05)
-    with TestClient(app=create_app(settings)) as client:
-        assert client.app.state["observations"].commit_at > 4
-        assert client.post(URL, json=[{"code": 1201}] * 4, headers=AUTH).status_code == 202
-        assert keyed(rows(client)) == {(1201, None, None, "code"): 4}
 
 
 def test_two_replicas_on_one_database_add_up(db):
