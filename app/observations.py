@@ -15,31 +15,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import json
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import msgspec
 from prometheus_client import Counter
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.catalogue.decode import DecodeReport, decode
 from app.catalogue.model import Snapshot
 from app.db import observation_store
 from app.db.store import bounded
+from app.observation_batch import (
+    BUFFER_MAX_KEYS,
+    BufferFull,
+    CommitGate,
+    Key,
+    Outcome,
+    PendingBatch,
+    Share,
+)
 
 log = logging.getLogger("errcat")
 
 MAX_BATCH_ITEMS = 1_000  # bodies per POST /observations
-BUFFER_MAX_KEYS = 20_000  # distinct keys in the batch being gathered; beyond it a request gets 503
 COMMIT_AT_ITEMS = 1_000  # a batch holding this many observations is committed without waiting
 KEEP_CONNECTION_SECONDS = 1.0  # the writer's connection goes back to the pool after this idle
-
-Key = tuple[int | None, str | None, int | None, str]
 
 # Process-wide, like every default-registry metric: /metrics shows them.
 ACCEPTED = Counter("errcat_observations_accepted", "Observations committed and acknowledged (202)")
@@ -63,15 +68,6 @@ IN_DOUBT = Counter(
 )
 
 
-class Outcome(enum.Enum):
-    COMMITTED = "committed"
-    FULL = "full"  # the batch being gathered holds too many distinct keys
-    TIMEOUT = "timeout"  # not committed within the wait: rolled back or never begun
-    FAILED = "failed"  # the transaction failed (database away, or refused it): rolled back
-    IN_DOUBT = "in_doubt"  # COMMIT was sent and its answer never came: maybe stored
-    STOPPED = "stopped"  # the service is shutting down
-
-
 class NotCommitted(Exception):
     """A request's observations were not committed (or, IN_DOUBT, may have been)."""
 
@@ -79,10 +75,6 @@ class NotCommitted(Exception):
         super().__init__(detail)
         self.outcome = outcome
         self.detail = detail
-
-
-class BufferFull(Exception):
-    """The batch being gathered cannot take a request's new keys."""
 
 
 def observation_key(report: DecodeReport) -> Key:
@@ -99,79 +91,6 @@ def as_body(item: object) -> str | bytes:
     """A batch item as the decoder reads it: a string is the body; any other JSON value is
     the body in its JSON form."""
     return item if isinstance(item, str) else msgspec.json.encode(item)
-
-
-@dataclass(eq=False)
-class Share:
-    """One request's observations in a batch, and how its request learns the outcome."""
-
-    counts: dict[Key, int]
-    items: int
-    seen: datetime
-    deadline: float  # event-loop time past which the request is answered 503
-    done: asyncio.Future[tuple[Outcome, str]]
-    waiting: bool = True  # False once the request is gone (cancelled): nobody reads ``done``
-
-
-class PendingBatch:
-    """The requests waiting for one commit."""
-
-    def __init__(self) -> None:
-        self.shares: list[Share] = []
-        self.items = 0
-        self.opened = 0.0  # event-loop time of the first request's joining
-        self._totals: dict[Key, int] = {}
-
-    def __len__(self) -> int:
-        return len(self._totals)
-
-    def join(
-        self,
-        keys: list[Key],
-        seen: datetime,
-        deadline: float,
-        done: asyncio.Future[tuple[Outcome, str]],
-        max_keys: int = BUFFER_MAX_KEYS,
-    ) -> Share:
-        """All of a request's keys, or (BufferFull: the batch would hold more than ``max_keys``
-        distinct keys) none."""
-        counts: dict[Key, int] = {}
-        for key in keys:
-            counts[key] = counts.get(key, 0) + 1
-        new = sum(1 for k in counts if k not in self._totals)
-        if len(self._totals) + new > max_keys:
-            raise BufferFull(f"{len(self._totals)} keys are waiting for the next commit")
-        for key, count in counts.items():
-            self._totals[key] = self._totals.get(key, 0) + count
-        share = Share(counts, len(keys), seen, deadline, done)
-        self.shares.append(share)
-        self.items += share.items
-        return share
-
-    def leave(self, share: Share) -> None:
-        """Take a request's observations out again (it gave up before the commit began)."""
-        self.shares.remove(share)
-        self.items -= share.items
-        for key, count in share.counts.items():
-            left = self._totals[key] - count
-            if left:
-                self._totals[key] = left
-            else:
-                del self._totals[key]
-
-    @staticmethod
-    def counts(shares: list[Share]) -> dict[Key, tuple[int, datetime, datetime]]:
-        """(count, first seen, last seen) per key over ``shares``, as the store writes them."""
-        merged: dict[Key, list[Any]] = {}
-        for share in shares:
-            for key, count in share.counts.items():
-                tally = merged.get(key)
-                if tally is None:
-                    merged[key] = [count, share.seen, share.seen]
-                else:
-                    tally[0] += count
-                    tally[1], tally[2] = min(tally[1], share.seen), max(tally[2], share.seen)
-        return {k: (t[0], t[1], t[2]) for k, t in merged.items()}
 
 
 class GroupCommit:
@@ -204,6 +123,10 @@ class GroupCommit:
         # Held while batches keep coming (no pool check-out, ping or reset between them),
         # returned to the pool after KEEP_CONNECTION_SECONDS without one, dropped on a failure.
         self._conn: AsyncConnection | None = None
+        # SQLite: a batch's whole transaction in one worker thread (observation_store).
+        self._sqlite: Engine | None = None
+        if engine.dialect.name == "sqlite":
+            self._sqlite = observation_store.make_sqlite_writer(engine.url, commit_timeout)
 
     @contextlib.contextmanager
     def on_the_way(self) -> Iterator[None]:
@@ -276,6 +199,8 @@ class GroupCommit:
         self._wake.set()
         if task is not None:
             await task
+        if self._sqlite is not None:
+            self._sqlite.dispose()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -315,17 +240,11 @@ class GroupCommit:
             return
         counts = PendingBatch.counts(shares)
         items = sum(s.items for s in shares)
-        sent = False
-
-        def committing() -> None:
-            nonlocal sent
-            sent = True
-
+        gate = CommitGate()
         try:
-            result = await bounded(
-                self._write(counts, committing), min(s.deadline for s in shares) - now
-            )
+            result = await bounded(self._write(counts, gate), min(s.deadline for s in shares) - now)
         except Exception as exc:
+            sent = gate.close()  # a writer thread still running will not send COMMIT now
             outcome, detail = self._failure(exc, sent, counts, items, len(shares))
             for share in shares:
                 share.done.set_result((outcome, detail))
@@ -352,14 +271,17 @@ class GroupCommit:
             )
 
     async def _write(
-        self, counts: dict[Key, tuple[int, datetime, datetime]], committing: Callable[[], None]
+        self, counts: dict[Key, tuple[int, datetime, datetime]], gate: CommitGate
     ) -> observation_store.FlushResult:
+        if self._sqlite is not None:
+            return await asyncio.to_thread(self._write_sqlite, self._sqlite, counts, gate)
         conn = self._conn
         if conn is None:
             conn = self._conn = await self.engine.connect()
-            await conn.execution_options(sqlite_immediate=True)
         try:
-            return await observation_store.add_observations(conn, counts, self.max_keys, committing)
+            return await conn.run_sync(
+                observation_store.write_observations, counts, self.max_keys, gate.open
+            )
         except BaseException:
             # Its state is unknown (cancelled mid-statement, broken): never reused. Invalidating
             # closes the driver's connection without a round trip, so the database rolls back.
@@ -368,6 +290,12 @@ class GroupCommit:
                 await conn.invalidate()
                 await conn.close()
             raise
+
+    def _write_sqlite(
+        self, engine: Engine, counts: dict[Key, tuple[int, datetime, datetime]], gate: CommitGate
+    ) -> observation_store.FlushResult:
+        with engine.connect() as conn:  # closing it rolls back whatever did not commit
+            return observation_store.write_observations(conn, counts, self.max_keys, gate.open)
 
     async def _release(self) -> None:
         conn, self._conn = self._conn, None

@@ -187,7 +187,7 @@ def lua(
     for key, value in (headers or {}).items():
         lines.append(f'wrk.headers["{key}"] = "{value}"')
     if body is not None:
-        lines.append(f"wrk.body = [[{body}]]")
+        lines.append(f"wrk.body = [==[{body}]==]")  # a body may end in "]" (an array)
     lines.append("paths = {" + ",".join(f'"{p}"' for p in paths) + "}")
     lines.append("i = 0")
     lines.append(
@@ -235,6 +235,7 @@ def codes_of(seed: Path) -> list[int]:
 
 
 EDGE_CASE = "GET /codes/{code} (every code in turn)"
+OBSERVE_CASE = "POST /observations (one body)"
 
 
 def run_cases(work: Path, args, results: Results) -> None:
@@ -281,8 +282,9 @@ def run_cases(work: Path, args, results: Results) -> None:
             headers={"Content-Type": "application/json"},
         ),
         # The same envelope, observed: decoded, then answered once committed (SQLite, the
-        # default database; group commits of whatever arrives together).
-        "POST /observations (one body)": lua(
+        # default database; group commits of whatever arrives together). The reference decodes
+        # it (POST /decode's script).
+        OBSERVE_CASE: lua(
             work,
             "observe",
             ["/observations"],
@@ -294,6 +296,7 @@ def run_cases(work: Path, args, results: Results) -> None:
             },
         ),
     }
+    post_refs = {OBSERVE_CASE: posts["POST /decode"]}
     ref_script = lua(work, "ref-codes", codes)
     if args.case:
         gets = {k: v for k, v in gets.items() if any(c in k for c in args.case)}
@@ -306,7 +309,8 @@ def run_cases(work: Path, args, results: Results) -> None:
                 ours, theirs = _alternate(errcat, script, lookup_ref, ref_script, args, connections)
                 results.cases.append(_row(label, connections, ours, theirs, "bare Litestar lookup"))
             for label, script in posts.items():
-                ours, theirs = _alternate(errcat, script, decode_ref, script, args, connections)
+                ref = post_refs.get(label, script)
+                ours, theirs = _alternate(errcat, script, decode_ref, ref, args, connections)
                 results.cases.append(_row(label, connections, ours, theirs, "bare decode handler"))
         if EDGE_CASE in gets:
             # The lookup reference on errcat's own HTTP protocol (coalesced writes, app.server):

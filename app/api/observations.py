@@ -35,12 +35,11 @@ from app.catalogue.jsondoc import decode_json
 from app.catalogue.model import Snapshot
 from app.db import observation_store, store
 from app.live import LiveCatalogue
+from app.observation_batch import Key, Outcome
 from app.observations import (
     MAX_BATCH_ITEMS,
     GroupCommit,
-    Key,
     NotCommitted,
-    Outcome,
     as_body,
     decode_batch,
 )

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from app.db.observation_store import refused_by_database
-from app.observations import BufferFull, PendingBatch, as_body
+from app.observation_batch import BufferFull, CommitGate, PendingBatch
+from app.observations import as_body
 from app.settings import Settings, SettingsError
 
 T1 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -60,6 +61,15 @@ def test_a_request_that_leaves_takes_its_observations_with_it(join):
     join(batch, [B], T1, max_keys=3)  # B's place was freed
     batch.leave(second)
     assert PendingBatch.counts(batch.shares) == {B: (1, T1, T1)}
+
+
+def test_the_commit_gate_decides_once():
+    answered_first = CommitGate()
+    assert answered_first.close() is False  # the requests gave up before COMMIT...
+    assert answered_first.open() is False  # ...so the writer may not send it
+    committed_first = CommitGate()
+    assert committed_first.open() is True
+    assert committed_first.close() is True  # COMMIT went out: a failure now is in doubt
 
 
 def test_only_an_answer_from_the_database_proves_a_commit_failed():
