@@ -1,19 +1,25 @@
-"""A 202 from POST /observations means committed, whatever PostgreSQL does behind a proxy the
-test controls: stalled, cut, restored, or lost right after COMMIT was sent. Afterwards the
-database holds exactly what was acknowledged, plus what was counted as in doubt when COMMIT's
-answer was lost (then the server did commit it). Processes killed or stopped:
-tests/test_observations_shutdown.py."""
+"""A 202 from POST /observations means committed, whatever the database does: PostgreSQL behind
+a proxy the test controls (stalled, cut, restored, or lost right after COMMIT was sent), and
+either database kept busy by another writer. Afterwards the database holds exactly what was
+acknowledged, plus what was counted as in doubt when COMMIT's answer was lost (then the server
+did commit it). Processes killed or stopped: tests/test_observations_shutdown.py."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import sqlite3
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.db.store import make_engine
 from app.main import create_app
 from tests.envelope_assertions import assert_envelope
 from tests.observation_counts import stored_observations
@@ -113,3 +119,52 @@ def test_a_connection_lost_after_commit_was_sent_is_in_doubt(proxied, caplog):
     assert stored_observations(url) == acknowledged + 6
     acknowledged += acknowledged_once_up(client)
     assert stored_observations(url) == acknowledged + 6
+
+
+@contextmanager
+def another_writer_holding_the_lock(db) -> Iterator[None]:
+    """Hold the lock every observation write takes (SQLite's write lock; on PostgreSQL the
+    advisory lock that serialises replicas' writes, key 0x4552424F)."""
+    if db.backend == "sqlite":
+        conn = sqlite3.connect(make_url(db.url).database, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+    held, release = threading.Event(), threading.Event()
+
+    async def hold() -> None:
+        engine = make_engine(db.url)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT pg_advisory_lock(x'4552424F'::int)"))
+                held.set()
+                await asyncio.to_thread(release.wait)
+                await conn.execute(text("SELECT pg_advisory_unlock(x'4552424F'::int)"))
+        finally:
+            await engine.dispose()
+
+    holder = threading.Thread(target=asyncio.run, args=(hold(),))
+    holder.start()
+    try:
+        assert held.wait(30), "the advisory lock was never taken"
+        yield
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def test_a_database_kept_busy_by_another_writer_gets_503_and_stores_nothing(seeded_db):
+    settings = seeded_db.settings(ingest_token=TOKEN, observations_commit_timeout=0.5)
+    before = stored_observations(seeded_db.url)
+    with TestClient(app=create_app(settings)) as client:
+        acknowledged = acknowledged_once_up(client)
+        with another_writer_holding_the_lock(seeded_db):
+            response = client.post("/observations", json=BATCH * 5, headers=AUTH)
+            error = assert_envelope(response, 503, 10503, "HTTP_ServiceUnavailable")
+            assert "nothing was counted" in error["message"]
+        acknowledged += acknowledged_once_up(client)
+    assert stored_observations(seeded_db.url) == before + acknowledged
