@@ -48,7 +48,7 @@ from app.observability import (
     RequestObserver,
     configure_logging,
 )
-from app.observations import ObservationBuffer, ObservationFlusher
+from app.observations import GroupCommit
 from app.ratelimit import RateLimiter
 from app.settings import Settings
 
@@ -71,27 +71,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
         settings.db_timeout,
     )
     limiter: list[RateLimiter] = []  # set below, once the handler it wraps exists
-    observed = ObservationBuffer()
-    flusher = ObservationFlusher(
+    commits = GroupCommit(
         live.engine,
-        observed,
-        settings.observations_flush_seconds,
-        settings.observations_max_keys,
+        flush_seconds=settings.observations_flush_seconds,
+        commit_timeout=settings.observations_commit_timeout,
+        max_keys=settings.observations_max_keys,
     )
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         await live.start()
         if settings.ingest_token:
-            flusher.start()
+            commits.start()
         # Start-up objects (the snapshot above all) live as long as the process: moving them out
         # of the collector's generations keeps GC pauses off the request path (docs/performance.md).
         gc.freeze()
         try:
             yield
         finally:
-            # Acknowledged observations are written before the engine is disposed.
-            await flusher.stop()
+            # A batch being gathered is committed (its requests answered) before the engine goes.
+            await commits.stop()
             await live.stop()
             for each in limiter:
                 await each.counter.close()
@@ -120,7 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             convert.build_router(live),
             pages.build_router(live),
             *pages.static_routers(),
-            observations_api.build_router(live, observed, settings),
+            observations_api.build_router(live, commits, settings),
         ],
         template_config=pages.template_config(),
         lifespan=[lifespan],
@@ -147,7 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[pages.OfflineSwaggerRenderPlugin(path="/swagger")],
             openapi_router=pages.openapi_router(),
         ),
-        state=State({"live": live, "settings": settings, "observations": flusher}),
+        state=State({"live": live, "settings": settings, "observations": commits}),
         logging_config=None,  # configure_logging above owns logging
         debug=False,
     )

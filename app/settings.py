@@ -127,10 +127,13 @@ class Settings:
     db_timeout: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 2.0
     # When set, GET /metrics asks for ``Authorization: Bearer <token>`` (kept out of repr).
     metrics_token: str | None = field(default=None, repr=False)
-    # Observations (POST /observations): on only with a token; buffered counts are written every
-    # flush interval and at shutdown; at most this many distinct keys are stored.
+    # Observations (POST /observations): on only with a token. A request is answered once its
+    # batch is committed: a batch waits at most the flush interval for others to join it, a
+    # request at most the commit timeout for its batch (503 past it); at most this many distinct
+    # keys are stored.
     ingest_token: str | None = field(default=None, repr=False)
-    observations_flush_seconds: Annotated[float, msgspec.Meta(ge=0.01, le=86_400)] = 2.0
+    observations_flush_seconds: Annotated[float, msgspec.Meta(ge=0.01, le=86_400)] = 0.02
+    observations_commit_timeout: Annotated[float, msgspec.Meta(ge=0.1, le=86_400)] = 3.0
     observations_max_keys: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 10_000
     # Rate-limit counters in Redis (shared by replicas) instead of each process's memory.
     redis_url: str | None = None
@@ -157,6 +160,12 @@ class Settings:
             raise SettingsError(
                 f"REDIS_URL={settings.redis_url!r} is not accepted: expected "
                 f"{' or '.join(s + '...' for s in _REDIS_SCHEMES)}"
+            )
+        if settings.observations_flush_seconds >= settings.observations_commit_timeout:
+            raise SettingsError(
+                f"OBSERVATIONS_FLUSH_SECONDS={settings.observations_flush_seconds:g} is not "
+                "accepted: a batch would wait longer than its requests do; expected less than "
+                f"OBSERVATIONS_COMMIT_TIMEOUT ({settings.observations_commit_timeout:g})"
             )
         database_url = raw.get("database_url")
         if isinstance(database_url, str):
@@ -274,7 +283,14 @@ VARIABLES: tuple[Variable, ...] = (
         "OBSERVATIONS_FLUSH_SECONDS",
         "observations_flush_seconds",
         "seconds",
-        "how long observed counts wait before they are written",
+        "how long a batch of observations waits for more before its commit; less than "
+        "OBSERVATIONS_COMMIT_TIMEOUT",
+    ),
+    Variable(
+        "OBSERVATIONS_COMMIT_TIMEOUT",
+        "observations_commit_timeout",
+        "seconds",
+        "how long a POST /observations waits for its commit",
     ),
     Variable("OBSERVATIONS_MAX_KEYS", "observations_max_keys", _INTEGER, "distinct observed keys"),
 )

@@ -39,7 +39,9 @@ def write_markdown(results: Any, path: Path, *, smoke: bool) -> str:
         "The references run on stock uvicorn (uvloop, httptools); errcat runs on its own HTTP "
         "protocol, uvicorn's httptools protocol with errcat's edge limits and coalesced writes "
         "(app/server.py). Rows against *the same on errcat's protocol* compare the lookups with "
-        "the lookup reference served by that protocol too: the lead that is not the protocol's.",
+        "the lookup reference served by that protocol too: the lead that is not the protocol's. "
+        "`POST /observations` answers once its batch is committed to SQLite (a group commit: one "
+        "fsync for the requests that arrive together); its reference only decodes the envelope.",
         "",
         "The adversarial row posts 64 KiB bodies built to make a backtracking regex engine "
         "quadratic (a keyword, then a run of spaces, tabs, digits, quotes, brackets or colons: "

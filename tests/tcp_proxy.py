@@ -1,7 +1,8 @@
 """A loopback TCP proxy that a test can cut, pause and restore, to play a database going away.
 
 ``cut`` plays a stopped server (connections refused and broken); ``pause`` a blackholed one
-(connections accepted, nothing forwarded either way, until ``resume``).
+(connections accepted, nothing forwarded either way, until ``resume``); ``break_after`` a
+connection lost just after the client sent a given message (the server still acts on it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class TcpProxy:
         self._flowing.set()
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._break_marker: bytes | None = None
+        self._broken: set[socket.socket] = set()  # clients cut off by break_after
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -48,17 +51,29 @@ class TcpProxy:
         with self._lock:
             self._conns += [client, upstream]
         for a, b in ((client, upstream), (upstream, client)):
-            threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(a, b, client), daemon=True).start()
 
-    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket, client: socket.socket) -> None:
+        ends = (src, dst)
         try:
             while data := src.recv(65536):
                 self._flowing.wait()  # paused: hold the bytes until resumed
+                if client in self._broken:
+                    return  # the server's answer to a client cut off by break_after: dropped
+                marker = self._break_marker
+                if src is client and marker is not None and marker in data:
+                    with self._lock:
+                        self._break_marker = None
+                        self._broken.add(client)
+                    dst.sendall(data)  # the server gets the message; the client never hears
+                    # back. The server's side closes once its answer has come (the other pipe).
+                    ends = (client,)
+                    return
                 dst.sendall(data)
         except OSError:
             pass
         finally:
-            for s in (src, dst):
+            for s in ends:
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
 
@@ -71,6 +86,11 @@ class TcpProxy:
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
             s.close()
+
+    def break_after(self, marker: bytes) -> None:
+        """The next time a client sends ``marker``: forward it, then break that client's
+        connection before any answer reaches it (one time)."""
+        self._break_marker = marker
 
     def restore(self) -> None:
         self._up = True

@@ -1,16 +1,16 @@
 """POST /observations (ingest decoded error bodies), GET /observations, GET /observations/drift.
 
 Ingestion is off (404 in the envelope) unless INGEST_TOKEN is set; then it needs
-``Authorization: Bearer <token>``. The handler only decodes and counts in memory and answers 202;
-app.observations writes the counts to the database in the background. The listings read the
-database. docs/observations.md is the reference.
+``Authorization: Bearer <token>``. The handler decodes, hands the keys to app.observations' group
+commit and answers 202 once they are committed (503 when they could not be). The listings read
+the database. docs/observations.md is the reference.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -35,21 +35,23 @@ from app.catalogue.jsondoc import decode_json
 from app.catalogue.model import Snapshot
 from app.db import observation_store, store
 from app.live import LiveCatalogue
+from app.observation_batch import Key, Outcome
 from app.observations import (
     MAX_BATCH_ITEMS,
-    BufferFull,
-    ObservationBuffer,
+    GroupCommit,
+    NotCommitted,
     as_body,
     decode_batch,
 )
 from app.settings import Settings
 
 MAX_LIMIT = 500
+# The drift report is kept this long: several dashboards polling it cost one comparison.
+DRIFT_REPORT_SECONDS = 2.0
 
 
 class IngestResult(msgspec.Struct, frozen=True):
-    accepted: int  # bodies decoded and counted
-    flush_seconds: float  # they reach the database within about this long
+    accepted: int  # bodies decoded and counted: committed to the database
 
 
 class ObservationPage(msgspec.Struct, frozen=True):
@@ -144,10 +146,51 @@ async def _read_batch(request: Request[Any, Any, Any], max_bytes: int) -> list[A
     return items
 
 
-def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Settings) -> Router:
-    # Drift reports, kept for one flush interval (the stored counts change no faster than that):
-    # several dashboards polling it cost one comparison, not one each.
-    # min_count -> (when, the snapshot it was compared with, the report)
+async def _decode_request(
+    request: Request[Any, Any, Any], snap: Snapshot, max_bytes: int
+) -> list[Key]:
+    items = await _read_batch(request, max_bytes)
+    bodies = [as_body(item) for item in items]
+    too_large = [
+        f"items[{i}]: {len(b)} bytes; at most {MAX_INPUT_BYTES}"
+        for i, b in enumerate(bodies)
+        if len(b) > MAX_INPUT_BYTES
+    ]
+    if too_large:
+        raise CatalogueError(
+            413,
+            f"{len(too_large)} item(s) are larger than the {MAX_INPUT_BYTES} bytes errcat "
+            "decodes; nothing in this batch was counted",
+            errors=too_large[:20],
+            suggested_fix="Cut each body down to the error; send the batch again.",
+        )
+    # Decoding a large batch is CPU work: off the event loop, over the immutable snapshot.
+    return await asyncio.to_thread(decode_batch, snap, bodies)
+
+
+def _not_committed(exc: NotCommitted, retry_after: int) -> CatalogueError:
+    if exc.outcome is Outcome.IN_DOUBT:
+        message = (
+            f"Whether this batch was stored is unknown: {exc.detail}; it is logged and counted "
+            "as in doubt (errcat_observations_in_doubt_total)"
+        )
+    elif exc.outcome is Outcome.FULL:
+        message = f"Too many observations are waiting to be committed ({exc}); nothing was counted"
+    else:
+        message = f"The batch was not committed: {exc.detail}; nothing was counted"
+    return CatalogueError(
+        503,
+        message,
+        suggested_fix=f"Send the batch again after {retry_after} seconds.",
+        prefer="ServiceUnavailable",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def build_router(live: LiveCatalogue, commits: GroupCommit, settings: Settings) -> Router:
+    retry_after = max(1, math.ceil(settings.observations_commit_timeout))
+    # Drift reports, kept DRIFT_REPORT_SECONDS: min_count -> (when, the snapshot it was compared
+    # with, the report)
     drift_reports: dict[int, tuple[float, Snapshot, DriftReport]] = {}
 
     @post(
@@ -158,8 +201,12 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
             "Off (404) unless the service has INGEST_TOKEN; then `Authorization: Bearer "
             "<token>` is required (401). Each item is decoded like POST /decode and only its "
             "(code, slug, status, confidence) is counted, never its message or request id. "
-            "Answers 202 once counted in memory; the counts reach the database within "
-            "OBSERVATIONS_FLUSH_SECONDS. 503 when the buffer is full (retry after Retry-After)."
+            "Answers 202 once they are committed to the database (a group commit: the batch "
+            "waits at most OBSERVATIONS_FLUSH_SECONDS for others to join its transaction). 503 "
+            "with Retry-After when they could not be committed within "
+            "OBSERVATIONS_COMMIT_TIMEOUT, or too many are waiting: nothing of it was counted, "
+            "except when the connection broke after COMMIT was sent (in doubt; the message "
+            "says so)."
         ),
         responses={
             **error_responses(400, 404, 413, 415),
@@ -174,42 +221,19 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
     )
     async def ingest(request: Request[Any, Any, Any]) -> IngestResult:
         _authorise(request, settings.ingest_token)
-        items = await _read_batch(request, settings.max_body_bytes)
-        bodies = [as_body(item) for item in items]
-        too_large = [
-            f"items[{i}]: {len(b)} bytes; at most {MAX_INPUT_BYTES}"
-            for i, b in enumerate(bodies)
-            if len(b) > MAX_INPUT_BYTES
-        ]
-        if too_large:
-            raise CatalogueError(
-                413,
-                f"{len(too_large)} item(s) are larger than the {MAX_INPUT_BYTES} bytes errcat "
-                "decodes; nothing in this batch was counted",
-                errors=too_large[:20],
-                suggested_fix="Cut each body down to the error; send the batch again.",
-            )
-        snap = live.snapshot
-        # Decoding a large batch is CPU work: off the event loop, over the immutable snapshot.
-        keys = await asyncio.to_thread(decode_batch, snap, bodies)
+        with commits.on_the_way():
+            keys = await _decode_request(request, live.snapshot, settings.max_body_bytes)
         try:
-            buffer.add_all(keys, datetime.now(UTC))
-        except BufferFull as exc:
-            retry = max(1, round(settings.observations_flush_seconds))
-            raise CatalogueError(
-                503,
-                f"Too many observations are waiting to be written ({exc}); nothing was counted",
-                suggested_fix=f"Send the batch again after {retry} seconds.",
-                prefer="ServiceUnavailable",
-                headers={"Retry-After": str(retry)},
-            ) from None
-        return IngestResult(accepted=len(keys), flush_seconds=settings.observations_flush_seconds)
+            await commits.commit(keys)
+        except NotCommitted as exc:
+            raise _not_committed(exc, retry_after) from None
+        return IngestResult(accepted=len(keys))
 
     @get(
         "/observations",
         summary="What was observed: counts per (code, slug, status, confidence)",
         description=(
-            "Most frequent first, from the database (so without what is still buffered). "
+            "Most frequent first, from the database. "
             "`overflow` counts observations not stored because the table was full."
         ),
         responses=error_responses(400),
@@ -244,11 +268,7 @@ def build_router(live: LiveCatalogue, buffer: ObservationBuffer, settings: Setti
         snap = live.snapshot
         now = time.monotonic()
         kept = drift_reports.get(min_count)
-        if (
-            kept is not None
-            and kept[1] is snap
-            and now - kept[0] < settings.observations_flush_seconds
-        ):
+        if kept is not None and kept[1] is snap and now - kept[0] < DRIFT_REPORT_SECONDS:
             return kept[2]
         async with store_access(live.timeout, live):
             items, _, _ = await store.bounded(

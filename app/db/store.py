@@ -45,7 +45,7 @@ from app.db.tables import (
 from app.seeds import canonical_bytes, content_hash
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
+    from sqlalchemy import Connection, Engine
 
 
 T = TypeVar("T")
@@ -63,25 +63,7 @@ def make_engine(url: str, timeout: float | None = None) -> AsyncEngine:
     if url.startswith("sqlite"):
         # aiosqlite's timeout is how long to wait for a lock another connection holds.
         engine = create_async_engine(url, connect_args={"timeout": timeout or 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover
-            # (runs per connection; ``dbapi_conn`` is the driver's own connection object)
-            # SQLite enforces foreign keys only when asked, per connection; and the driver's own
-            # transaction handling is switched off so that BEGIN IMMEDIATE below is ours.
-            dbapi_conn.isolation_level = None
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.close()
-
-        @event.listens_for(engine.sync_engine, "begin")
-        def _sqlite_begin(conn: Connection) -> None:  # pragma: no cover - runs per transaction
-            # Seeding takes the write lock at BEGIN, so two seeders queue instead of failing
-            # halfway with "database is locked"; readers stay on a plain (deferred) BEGIN.
-            immediate = conn.get_execution_options().get("sqlite_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
+        prepare_sqlite(engine.sync_engine)
         return engine
     if timeout is None:
         return create_async_engine(url, pool_pre_ping=True)
@@ -94,6 +76,29 @@ def make_engine(url: str, timeout: float | None = None) -> AsyncEngine:
     return create_async_engine(
         url, pool_pre_ping=True, pool_timeout=timeout, connect_args=connect_args
     )
+
+
+def prepare_sqlite(engine: Engine) -> None:
+    """Every connection of a SQLite engine: foreign keys on, WAL, and BEGIN issued by errcat
+    (``BEGIN IMMEDIATE`` when the connection's ``sqlite_immediate`` option is set)."""
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover
+        # (runs per connection; ``dbapi_conn`` is the driver's own connection object)
+        # SQLite enforces foreign keys only when asked, per connection; and the driver's own
+        # transaction handling is switched off so that BEGIN IMMEDIATE below is ours.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Connection) -> None:  # pragma: no cover - runs per transaction
+        # Seeding takes the write lock at BEGIN, so two seeders queue instead of failing
+        # halfway with "database is locked"; readers stay on a plain (deferred) BEGIN.
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 async def bounded(work: Awaitable[T], timeout: float) -> T:

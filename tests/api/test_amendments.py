@@ -265,12 +265,11 @@ TOKEN = "test-ingest-token-0123456789"
 def test_observed_code_drift_propose_plan_seed_documented(fresh_db, tmp_path, monkeypatch, capsys):
     fresh_db.migrate_and_seed(amendments=DEFAULT_AMENDMENTS_PATH)
     monkeypatch.setenv("DATABASE_URL", fresh_db.url)
-    settings = fresh_db.settings(ingest_token=TOKEN, observations_flush_seconds=3600)
+    settings = fresh_db.settings(ingest_token=TOKEN)
     seen = {"code": 4399, "slug": "ToolRouterV2_SessionExpired", "status": 409}
     with TestClient(app=create_app(settings)) as client:
         auth = {"Authorization": f"Bearer {TOKEN}"}
         assert client.post("/observations", json=[seen] * 3, headers=auth).status_code == 202
-        client.blocking_portal.call(client.app.state["observations"].flush)
         drift = client.get("/observations/drift").json()
         (unknown,) = [u for u in drift["unknown_codes"] if u["code"] == 4399]
         assert unknown["count"] == 3

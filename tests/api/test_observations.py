@@ -1,14 +1,14 @@
 """POST /observations, GET /observations and /observations/drift through the real app, on both
-databases: auth, batching and the flush, counts adding across replicas, the key cap, bounds."""
+databases: auth, the group commit (a 202 means committed), counts adding across replicas, the
+key cap, bounds. When a batch commits: test_observations_group_commit.py; the database going
+away: tests/test_observations_durability.py."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import re
 import sqlite3
-import time
 
 import pytest
 from litestar.testing import TestClient
@@ -20,7 +20,6 @@ from app.db.store import make_engine
 from app.db.tables import Base, ObservationOverflowRow, ObservationRow
 from app.main import create_app
 from tests.envelope_assertions import assert_envelope
-from tests.tcp_proxy import TcpProxy
 
 TOKEN = "test-ingest-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -50,12 +49,7 @@ def _clear(url):
 
 
 def _settings(db, **overrides):
-    # Flushes happen when a test calls flush(), or at shutdown, unless a test says otherwise.
-    return db.settings(**{"ingest_token": TOKEN, "observations_flush_seconds": 3600, **overrides})
-
-
-def flush(client):
-    return client.blocking_portal.call(client.app.state["observations"].flush)
+    return db.settings(**{"ingest_token": TOKEN, **overrides})
 
 
 @pytest.fixture
@@ -105,17 +99,16 @@ def test_a_token_is_required_and_checked(ingest):
     assert wrong.headers["www-authenticate"] == 'Bearer realm="errcat", error="invalid_token"'
     prefix = ingest.post(URL, json=body, headers={"Authorization": f"Bearer {TOKEN[:-1]}"})
     assert_envelope(prefix, 401, 10401)
-    flush(ingest)
     assert rows(ingest)["total"] == 0  # nothing refused was counted
     right = ingest.post(URL, json=body, headers=AUTH)
     assert right.status_code == 202, right.text
-    assert right.json() == {"accepted": 1, "flush_seconds": 3600.0}
+    assert right.json() == {"accepted": 1}
 
 
-# --- batching and the flush -------------------------------------------------------------------
+# --- the group commit: a 202 means committed ---------------------------------------------------
 
 
-def test_bodies_of_any_shape_are_decoded_and_counted_at_the_flush(ingest):
+def test_bodies_of_any_shape_are_decoded_and_committed_before_the_202(ingest):
     items = [
         {
             "error": {
@@ -135,10 +128,7 @@ def test_bodies_of_any_shape_are_decoded_and_counted_at_the_flush(ingest):
     assert response.status_code == 202 and response.json()["accepted"] == 5
     # a bare array is a batch too
     assert ingest.post(URL, json=[items[0]], headers=AUTH).json()["accepted"] == 1
-    # buffered, not written: the database sees nothing before the flush
-    assert rows(ingest)["total"] == 0
-    result = flush(ingest)
-    assert (result.keys, result.new_keys, result.overflow) == (4, 4, 0)
+    # committed before the answer: the database holds them already
     page = rows(ingest)
     assert keyed(page) == {
         (2401, "Tool_ToolNotFound", 404, "exact"): 3,
@@ -150,34 +140,23 @@ def test_bodies_of_any_shape_are_decoded_and_counted_at_the_flush(ingest):
     top = page["items"][0]
     assert top["count"] == 3 and top["first_seen"] <= top["last_seen"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)", top["first_seen"])
-    assert flush(ingest) is None  # nothing left to write
+    assert ingest.app.state["observations"].pending == 0  # nothing left waiting
 
 
-def test_flushes_add_to_the_stored_counts(ingest):
+def test_commits_add_to_the_stored_counts(ingest):
     for _ in range(3):
-        ingest.post(URL, json=[{"code": 1205, "status": 422}] * 2, headers=AUTH)
-        flush(ingest)
+        assert ingest.post(URL, json=[{"code": 1205, "status": 422}] * 2, headers=AUTH).is_success
     page = rows(ingest)
     assert keyed(page) == {(1205, None, 422, "code"): 6}
     item = page["items"][0]
     assert item["first_seen"] < item["last_seen"]
 
 
-def test_the_background_task_flushes_on_its_interval(db):
-    with TestClient(app=create_app(_settings(db, observations_flush_seconds=0.05))) as client:
-        assert client.post(URL, json=[{"code": 1201}] * 4, headers=AUTH).status_code == 202
-        deadline = time.monotonic() + 30
-        while rows(client)["total"] == 0:  # no flush() call here: only the task writes
-            assert time.monotonic() < deadline, "the background flush never wrote"
-            time.sleep(0.05)
-        assert keyed(rows(client)) == {(1201, None, None, "code"): 4}
-
-
-def test_shutdown_flushes_the_buffer(db):
-    with TestClient(app=create_app(_settings(db))) as client:
-        assert client.post(URL, json=["status 503"] * 7, headers=AUTH).status_code == 202
-    with TestClient(app=create_app(db.settings())) as reader:
-        assert keyed(rows(reader)) == {(None, None, 503, "none"): 7}
+def _metric(client, name, labels=""):
+    found = re.search(
+        rf"^{name}{re.escape(labels)} ([0-9.e+]+)$", client.get("/metrics").text, re.M
+    )
+    return float(found[1]) if found else 0.0
 
 
 def test_two_replicas_on_one_database_add_up(db):
@@ -189,18 +168,10 @@ def test_two_replicas_on_one_database_add_up(db):
             assert one.post(URL, json=body, headers=AUTH).status_code == 202
         for _ in range(2):
             assert two.post(URL, json=body, headers=AUTH).status_code == 202
-        flush(one)
-        flush(two)
         expected = {(1803, None, 400, "code"): 5, (None, "HTTP_TooManyRequests", None, "text"): 5}
         assert keyed(rows(one)) == keyed(rows(two)) == expected
         one.post(URL, json=body[:1], headers=AUTH)
-        flush(one)
         assert keyed(rows(two))[(1803, None, 400, "code")] == 6
-
-
-def _metric(client, name):
-    found = re.search(rf"^{name} ([0-9.e+]+)$", client.get("/metrics").text, re.M)
-    return float(found[1]) if found else 0.0
 
 
 def test_the_key_cap_counts_overflow(db):
@@ -209,9 +180,7 @@ def test_the_key_cap_counts_overflow(db):
         batch = [{"code": 1201}] * 5 + [{"code": 1205}] * 4 + [{"code": 2401}] * 3
         batch += [{"code": 90001}] * 2 + [{"code": 90002}]
         assert client.post(URL, json=batch, headers=AUTH).json()["accepted"] == 15
-        result = flush(client)
         # the most frequent new keys were stored; the two rarest overflowed
-        assert (result.keys, result.new_keys, result.overflow) == (3, 3, 3)
         page = rows(client)
         assert keyed(page) == {
             (1201, None, None, "code"): 5,
@@ -222,23 +191,22 @@ def test_the_key_cap_counts_overflow(db):
         assert _metric(client, "errcat_observations_overflow_total") == before + 3
         # known keys keep counting when the table is full; new ones keep overflowing
         client.post(URL, json=[{"code": 1201}, {"code": 90003}], headers=AUTH)
-        flush(client)
         page = rows(client)
         assert keyed(page)[(1201, None, None, "code")] == 6
         assert page["overflow"] == 4 and page["total"] == 3
         assert _metric(client, "errcat_observations_overflow_total") == before + 4
 
 
-def test_a_full_buffer_answers_503_and_counts_nothing(ingest):
-    buffer = ingest.app.state["observations"].buffer
-    buffer.max_keys = 2
-    ingest.post(URL, json=[{"code": 1201}], headers=AUTH)
-    response = ingest.post(URL, json=[{"code": 1205}, {"code": 2401}], headers=AUTH)
+def test_a_full_batch_answers_503_and_counts_nothing(ingest):
+    ingest.app.state["observations"].buffer_keys = 2
+    refused = _metric(ingest, "errcat_observations_refused_total", '{reason="full"}')
+    assert ingest.post(URL, json=[{"code": 1201}, {"code": 1205}], headers=AUTH).is_success
+    response = ingest.post(URL, json=[{"code": 1201}, {"code": 1205}, {"code": 2401}], headers=AUTH)
     error = assert_envelope(response, 503, 10503, "HTTP_ServiceUnavailable")
     assert "nothing was counted" in error["message"]
-    assert response.headers["retry-after"] == "3600"
-    flush(ingest)
-    assert keyed(rows(ingest)) == {(1201, None, None, "code"): 1}
+    assert response.headers["retry-after"] == "3"  # OBSERVATIONS_COMMIT_TIMEOUT, 3 s by default
+    assert _metric(ingest, "errcat_observations_refused_total", '{reason="full"}') == refused + 1
+    assert keyed(rows(ingest)) == {(1201, None, None, "code"): 1, (1205, None, None, "code"): 1}
 
 
 # --- what is stored: never a message or a request id ------------------------------------------
@@ -249,7 +217,6 @@ def test_no_message_or_request_id_is_stored(ingest, db):
     rid = "req_do_not_store_4242"
     body = {"error": {"message": secret, "code": 2401, "status": 404, "request_id": rid}}
     ingest.post(URL, json=[body, f"{secret} request {rid} status 500"], headers=AUTH)
-    flush(ingest)
     assert rows(ingest)["total"] == 2
 
     def columns(conn):
@@ -311,7 +278,7 @@ def test_bad_batches_are_refused_in_the_envelope_and_count_nothing(ingest):
     assert_envelope(plain, 415, 10415)
     empty = ingest.post(URL, json=[], headers=AUTH)
     assert empty.status_code == 202 and empty.json()["accepted"] == 0
-    assert flush(ingest) is None
+    assert rows(ingest)["total"] == 0
 
 
 # --- listing and drift ------------------------------------------------------------------------
@@ -319,8 +286,7 @@ def test_bad_batches_are_refused_in_the_envelope_and_count_nothing(ingest):
 
 def test_listing_is_paginated_most_frequent_first(ingest):
     batch = [{"code": 1201}] * 3 + [{"code": 1205}] * 2 + [{"code": 2401}]
-    ingest.post(URL, json=batch, headers=AUTH)
-    flush(ingest)
+    assert ingest.post(URL, json=batch, headers=AUTH).status_code == 202
     page = ingest.get(URL, params={"limit": 2}).json()
     assert (page["total"], page["limit"], page["offset"]) == (3, 2, 0)
     assert [(i["code"], i["count"]) for i in page["items"]] == [(1201, 3), (1205, 2)]
@@ -342,8 +308,7 @@ def test_drift_lists_every_category(ingest):
         + [{"code": 2401, "slug": "Tool_Vanished", "status": 404}] * 2
         + [{"error": {"code": 1205, "status": 500, "message": "refresh failed"}}] * 4
     )
-    ingest.post(URL, json=batch, headers=AUTH)
-    flush(ingest)
+    assert ingest.post(URL, json=batch, headers=AUTH).status_code == 202
     report = ingest.get(f"{URL}/drift").json()
     assert report["observations"] == 10 and report["keys"] == 4
     (unknown,) = report["unknown_codes"]
@@ -370,8 +335,7 @@ def test_drift_lists_every_category(ingest):
 def test_errcat_propose_prints_a_draft(ingest, db, monkeypatch, capsys):
     batch = [{"code": 4302, "slug": "ToolRouterV2_NoActiveConnection", "status": 400}] * 2
     batch += [{"code": 1205, "status": 500}, {"code": 77777}]
-    ingest.post(URL, json=batch, headers=AUTH)
-    flush(ingest)
+    assert ingest.post(URL, json=batch, headers=AUTH).status_code == 202
     monkeypatch.setenv("DATABASE_URL", db.url)
     assert cli_main(["propose"]) == 0
     out, err = capsys.readouterr()
@@ -386,31 +350,6 @@ def test_errcat_propose_prints_a_draft(ingest, db, monkeypatch, capsys):
     assert "code 77777" in err
     assert cli_main(["propose", "--min-count", "2"]) == 0
     assert json.loads(capsys.readouterr().out)["notes"] == []
-
-
-# --- the database away ------------------------------------------------------------------------
-
-
-def test_database_away_503_and_a_failed_flush_keeps_the_counts(postgres_db):
-    url = make_url(postgres_db.url)
-    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
-    try:
-        proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        settings = dataclasses.replace(_settings(postgres_db), database_url=proxied)
-        with TestClient(app=create_app(settings)) as client:
-            proxy.cut()
-            for path in (URL, f"{URL}/drift"):
-                error = assert_envelope(client.get(path), 503, 10503, "HTTP_ServiceUnavailable")
-                assert "Database unavailable" in error["message"]
-            # ingestion does not need the database: counted in memory
-            assert client.post(URL, json=["status 502"] * 3, headers=AUTH).status_code == 202
-            with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
-                flush(client)
-            proxy.restore()
-            flush(client)
-            assert keyed(rows(client)) == {(None, None, 502, "none"): 3}
-    finally:
-        proxy.close()
 
 
 def test_openapi_documents_the_observation_routes(client):

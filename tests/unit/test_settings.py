@@ -126,6 +126,7 @@ def test_every_setting_is_read_from_its_variable():
         "STARTUP_TIMEOUT": "30",
         "INGEST_TOKEN": "ingest-s3cret",
         "OBSERVATIONS_FLUSH_SECONDS": "0.5",
+        "OBSERVATIONS_COMMIT_TIMEOUT": "9",
         "OBSERVATIONS_MAX_KEYS": "500",
     }
     assert set(env) == {v.name for v in VARIABLES}
@@ -160,6 +161,7 @@ def test_every_setting_is_read_from_its_variable():
         startup_timeout=30.0,
         ingest_token="ingest-s3cret",
         observations_flush_seconds=0.5,
+        observations_commit_timeout=9.0,
         observations_max_keys=500,
     )
     assert s == expected
