@@ -16,6 +16,10 @@ export TEST_DATABASE_URL
 # is installed into the venv by pip (requirements-uv.txt), then syncs the venv to the lock.
 # `make lock` updates the lock.
 UV := UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv
+# uv trusts the platform's certificate store, as pip does (its own bundled roots would refuse a
+# registry mirror or proxy signed by a local CA).
+UV_SYSTEM_CERTS ?= 1
+export UV_SYSTEM_CERTS
 # --inexact keeps pip and uv themselves, which the lock does not list.
 SYNC := $(UV) sync --locked --inexact
 
