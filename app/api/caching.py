@@ -9,7 +9,7 @@ answers but makes them revalidate, so a new revision is seen at once.
 from __future__ import annotations
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 from app.api.common import per_snapshot
 from app.catalogue.model import Snapshot
@@ -39,50 +39,38 @@ def html_etag(etag: bytes) -> bytes:
     return etag[:-1] + b'-html"'
 
 
-class ConditionalGetMiddleware:
-    def __init__(self, app: ASGIApp, live: LiveCatalogue) -> None:
-        self.app = app
-        self.live = live
+NOT_MODIFIED = "errcat.not_modified"  # in the scope's state: this answer became a 304
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        snap = self.live.loaded
+
+def conditional_get(live: LiveCatalogue) -> BeforeMessageSendHookHandler:
+    """Litestar's ``before_send`` hook for the cacheable routes: ETag and Cache-Control on a
+    200, and a 304 without the body when If-None-Match matches."""
+
+    async def hook(message: Message, scope: Scope) -> None:
+        snap = live.loaded
         handler = scope.get("route_handler")
         if (
             snap is None
             or scope["type"] != ScopeType.HTTP
-            or scope["method"] != "GET"  # HEAD arrives as GET (app.api.head)
+            or scope["method"] != "GET"  # HEAD arrives as GET (app.api.front)
             or handler is None
             or not handler.opt.get("cacheable")
         ):
-            await self.app(scope, receive, send)
             return
-        etag = etag_of(snap)
-        if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
         # The handler always runs: only a 200 becomes a 304 (RFC 9110 ignores the condition
         # for any other answer), and an error must stay an error.
-        replaced = False
+        if message["type"] == "http.response.start" and message["status"] == 200:
+            headers = list(message.get("headers", ()))
+            tag = etag_of(snap)
+            if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                tag = html_etag(tag)
+            if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
+            if if_none_match is not None and matches_if_none_match(if_none_match, tag):
+                headers = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]
+                message["status"] = 304
+                scope["state"][NOT_MODIFIED] = True
+            message["headers"] = [*headers, (b"etag", tag), (b"cache-control", CACHE_CONTROL)]
+        elif message["type"] == "http.response.body" and scope["state"].get(NOT_MODIFIED):
+            message["body"] = b""  # the 304 carries no body
 
-        async def send_conditionally(message: Message) -> None:
-            nonlocal replaced
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = list(message.get("headers", ()))
-                tag = etag
-                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
-                    tag = html_etag(etag)
-                not_modified = if_none_match is not None and matches_if_none_match(
-                    if_none_match, tag
-                )
-                if not_modified:
-                    headers = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]
-                headers += [(b"etag", tag), (b"cache-control", CACHE_CONTROL)]
-                if not_modified:
-                    replaced = True
-                    message = {**message, "status": 304}
-                message = {**message, "headers": headers}
-            elif message["type"] == "http.response.body" and replaced:
-                if message.get("more_body", False):
-                    return  # the 304 carries no body: drop every chunk but the last, emptied
-                message = {**message, "body": b""}
-            await send(message)
-
-        await self.app(scope, receive, send_conditionally)
+    return hook

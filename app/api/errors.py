@@ -21,9 +21,8 @@ from typing import Any
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.datastructures.headers import MediaTypeHeader
-from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 from app.catalogue.errors import (
     CatalogueNotLoaded,
@@ -101,29 +100,6 @@ _DEFAULT_FIX = {
 }
 
 
-class RequestIdMiddleware:
-    """Echo the request id on every answer (a plain ASGI wrapper: cheap on the hot path)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        rid = request_id(scope).encode()
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", rid))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
 def _public_name(request: Request[Any, Any, Any], key: str) -> str:
     """The name the client sent (``from``), not the handler's Python name (``start``)."""
     try:
@@ -168,6 +144,21 @@ def envelope_response(
         media_type=MediaType.JSON,
         headers={**error.headers, "X-Request-ID": rid, "Cache-Control": "no-store"},
     )
+
+
+def envelope_answer(
+    snapshot: Snapshot | None, scope: Scope, error: CatalogueError
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """``envelope_response`` as the bytes sent (status, headers, body), for answers given
+    before routing (the rate limit's 429)."""
+    response = envelope_response(snapshot, scope, error)
+    body = msgspec.json.encode(response.content)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(body)),
+        *((k.lower().encode(), str(v).encode()) for k, v in response.headers.items()),
+    ]
+    return error.status, headers, body
 
 
 _PROBLEM = MediaTypeHeader(PROBLEM_MEDIA_TYPE)

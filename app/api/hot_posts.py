@@ -23,7 +23,6 @@ routing would set them.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -41,7 +40,7 @@ from litestar.types import (
 )
 
 from app.api.errors import REQUEST_ID_HEADER, request_id
-from app.api.response_cache import Recorder, with_length
+from app.api.response_cache import with_length
 from app.catalogue.errors import CatalogueProblem
 from app.catalogue.model import Snapshot
 from app.live import LiveCatalogue
@@ -65,12 +64,12 @@ class HotPosts:
         app: ASGIApp,
         live: LiveCatalogue,
         routes: dict[str, HotPost],
-        record: Recorder | None = None,
+        enabled: bool = True,
     ) -> None:
         self.app = app
         self.live = live
         self.routes = routes
-        self.record = record
+        self.enabled = enabled  # RESPONSE_CACHE: off, every request goes on to routing
         self._snapshot: object = None
         self._learnt: dict[str, list[tuple[bytes, bytes]]] = {}  # path -> its 200's headers
 
@@ -81,7 +80,8 @@ class HotPosts:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
-            scope["type"] != ScopeType.HTTP
+            not self.enabled
+            or scope["type"] != ScopeType.HTTP
             or scope["method"] != "POST"
             or (route := self.routes.get(scope["path"])) is None
             or scope["query_string"]
@@ -89,7 +89,6 @@ class HotPosts:
         ):
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
         if snap is not self._snapshot:
             self.forget()
             self._snapshot = snap
@@ -110,8 +109,6 @@ class HotPosts:
             else:
                 encoded = msgspec.json.encode(report)
                 await self._send(scope, send, headers, encoded)
-                if self.record is not None:
-                    self.record(scope, 200, time.perf_counter() - started)
                 return
         await self.app(scope, _replaying(read, receive), send)
 

@@ -5,8 +5,8 @@ which errcat serves itself like every asset (``/static/``, ``/vendor/swagger-ui/
 pages work with no other host reachable. A browser (``Accept`` ranking ``text/html`` above JSON)
 gets the page of ``GET /codes/{code}`` and ``GET /services/{service}`` through a
 ``before_request`` hook, every other client the JSON handler; both answers carry ``Vary:
-Accept`` (``VaryAccept``). Here: negotiation, routes, hooks and wiring; what each page shows is
-``page_views``'.
+Accept`` (``with_vary_accept``). Here: negotiation, routes, hooks and wiring; what each page
+shows is ``page_views``'.
 """
 
 from __future__ import annotations
@@ -20,13 +20,11 @@ import swagger_ui_bundle
 from litestar import MediaType, Request, Response, Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.datastructures.headers import MediaTypeHeader
-from litestar.enums import ScopeType
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.page_views import (
     SECURITY_HEADERS,
@@ -97,42 +95,23 @@ def _html_ranked_first(raw: bytes) -> bool:
 NEGOTIATED_ROUTES = frozenset({"/codes/{code}", "/services/{service}"})
 
 
-class VaryAccept:
-    """``Vary: Accept`` on every answer of a negotiated route, merged with what is there.
+def with_vary_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A negotiated route's headers with ``Accept`` in ``Vary``, merged with what is there.
 
-    An ASGI wrapper around the application rather than a response hook: Litestar's CORS
-    middleware sets ``Vary: Origin`` over any earlier value, so a hook's ``Vary: Accept`` was
-    lost on cross-origin requests (caches could then hand a browser JSON, or a client HTML).
+    Applied before routing's answer leaves (``app.api.front``) rather than in a response hook:
+    Litestar's CORS middleware sets ``Vary: Origin`` over any earlier value, so a hook's ``Vary:
+    Accept`` was lost on cross-origin requests (caches could then hand a browser JSON).
     """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_vary(message: Message) -> None:
-            if (
-                message["type"] == "http.response.start"
-                and scope.get("path_template") in NEGOTIATED_ROUTES
-            ):
-                headers = list(message.get("headers", ()))
-                vary = [
-                    part.strip()
-                    for k, v in headers
-                    if k.lower() == b"vary"
-                    for part in v.split(b",")
-                    if part.strip()
-                ]
-                if b"accept" not in {part.lower() for part in vary}:
-                    vary.append(b"Accept")
-                headers = [(k, v) for k, v in headers if k.lower() != b"vary"]
-                message = {**message, "headers": [*headers, (b"vary", b", ".join(vary))]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_vary)
+    vary = [
+        part.strip()
+        for k, v in headers
+        if k.lower() == b"vary"
+        for part in v.split(b",")
+        if part.strip()
+    ]
+    if b"accept" not in {part.lower() for part in vary}:
+        vary.append(b"Accept")
+    return [*((k, v) for k, v in headers if k.lower() != b"vary"), (b"vary", b", ".join(vary))]
 
 
 BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]

@@ -22,11 +22,9 @@ What keeps it correct:
   client's to vary: 4,096 listings of 55 KB each once took a process from 88 to 320 MB).
 - Routing-derived scope keys that outer layers read (``path_template`` for metrics) are kept
   with the answer and restored on a replay.
-- Where it sits (``main.create_app``): outermost unless a rate limit is set, so that a replay
-  skips every other layer; what it keeps was learnt from answers that passed them all
-  (nosniff, CORS), and it records its own answers through ``record`` (metrics, access log).
-  With a rate limit it sits inside the limiter, which counts every request and adds headers of
-  its own to each answer.
+- Where it sits: inside the layer before routing (``app.api.front``), which adds what every
+  answer carries (request id, nosniff, Vary, the rate limit's headers) to replays and routed
+  answers alike; what it keeps is what routing answered, CORS and ETag included.
 
 Two more kinds of answer are replayed, both because clients poll them:
 - The deterministic errors of these routes (400 and 404: a code the page lacks, which the live
@@ -42,7 +40,6 @@ Two more kinds of answer are replayed, both because clients poll them:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -51,7 +48,6 @@ from litestar.enums import ScopeType
 from litestar.types import (
     ASGIApp,
     HTTPResponseStartEvent,
-    HTTPScope,
     Message,
     Receive,
     Scope,
@@ -75,9 +71,6 @@ MAX_ERROR_BODY = 4096  # an envelope is a few hundred bytes: 1,024 of them stay 
 # A path's answer computed from the snapshot and the rest of the path (None: let the
 # application answer); may raise a CatalogueProblem, as the handler would.
 AnswerFunction = Callable[[Snapshot, str], msgspec.Struct | None]
-# Records an answer given here (scope, status, seconds) where no outer layer sees it: metrics and
-# the access log (app.observability.RequestObserver.record).
-Recorder = Callable[[HTTPScope, int, float], None]
 
 
 class Computed(NamedTuple):
@@ -142,11 +135,11 @@ class ResponseCache:
         max_body: int = 1_048_576,
         max_total: int = 16 * 1_048_576,
         max_errors: int = 1024,
-        record: Recorder | None = None,
+        enabled: bool = True,
     ) -> None:
         self.app = app
         self.live = live
-        self.record = record
+        self.enabled = enabled  # RESPONSE_CACHE: off, every request goes on to routing
         self.computed = computed
         self.max_entries = max_entries
         self.max_body = max_body
@@ -172,10 +165,14 @@ class ResponseCache:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         snap = self.live.loaded
-        if scope["type"] != ScopeType.HTTP or scope["method"] != "GET" or snap is None:
+        if (
+            not self.enabled
+            or scope["type"] != ScopeType.HTTP
+            or scope["method"] != "GET"
+            or snap is None
+        ):
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
         if snap is not self._snapshot:
             self.forget()
             self._snapshot = snap
@@ -198,9 +195,9 @@ class ResponseCache:
         key = (path, query, html, origin)
         kept = self._kept.get(key)
         if kept is not None:
-            status = await self._replay(scope, send, kept, if_none_match)
+            await self._replay(scope, send, kept, if_none_match)
         elif not html and not query and (computed := self._compute(path, snap, origin)):
-            status = await self._replay_computed(scope, send, key, *computed, if_none_match)
+            await self._replay_computed(scope, send, key, *computed, if_none_match)
         else:
             # Errors negotiate problem details too: keyed on every Accept value.
             accepts = b"\n".join(v for k, v in scope["headers"] if k == b"accept")
@@ -209,9 +206,7 @@ class ResponseCache:
             if error is None:
                 await self._answer_and_keep(scope, receive, send, key, error_key, snap)
                 return
-            status = await self._replay_error(scope, send, error)
-        if self.record is not None:
-            self.record(scope, status, time.perf_counter() - started)
+            await self._replay_error(scope, send, error)
 
     def _compute(self, path: str, snap: Snapshot, origin: bytes) -> tuple[Learnt, bytes] | None:
         """A computed route's answer to ``path`` (its headers' template and its body), or None

@@ -21,6 +21,7 @@ from app.db.store import make_engine, read_catalogue
 from app.db.tables import AmendmentRow
 from app.main import create_app
 from app.seeds import DEFAULT_AMENDMENTS_PATH, load_amendments, load_seed, render_amendments
+from tests.served_client import ServedClient
 
 NUMBERLESS = "ToolRouterV2_InvalidConnectedAccountIds"
 
@@ -267,10 +268,10 @@ def test_observed_code_drift_propose_plan_seed_documented(fresh_db, tmp_path, mo
     monkeypatch.setenv("DATABASE_URL", fresh_db.url)
     settings = fresh_db.settings(ingest_token=TOKEN, observations_flush_seconds=3600)
     seen = {"code": 4399, "slug": "ToolRouterV2_SessionExpired", "status": 409}
-    with TestClient(app=create_app(settings)) as client:
+    with ServedClient(app=create_app(settings)) as client:
         auth = {"Authorization": f"Bearer {TOKEN}"}
         assert client.post("/observations", json=[seen] * 3, headers=auth).status_code == 202
-        client.blocking_portal.call(client.app.state["observations"].flush)
+        client.blocking_portal.call(client.front.state["observations"].flush)
         drift = client.get("/observations/drift").json()
         (unknown,) = [u for u in drift["unknown_codes"] if u["code"] == 4399]
         assert unknown["count"] == 3

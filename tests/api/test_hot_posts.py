@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 from app.api.hot_posts import HotPosts
 from app.catalogue.decode import MAX_INPUT_BYTES
 from app.main import create_app
+from tests.served_client import ServedClient
 
 VARYING = {"x-request-id", "date"}  # the request's own id; the server's clock
 SAME_ID = {"X-Request-ID": "req-compare"}  # error envelopes carry it
@@ -37,10 +38,10 @@ class _Counting:
 @pytest.fixture(scope="module")
 def clients(seeded_db) -> Iterator[tuple[TestClient, TestClient, _Counting]]:
     with (
-        TestClient(app=create_app(seeded_db.settings())) as hot,
-        TestClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
+        ServedClient(app=create_app(seeded_db.settings())) as hot,
+        ServedClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
     ):
-        handler = hot.app.asgi_handler
+        handler = hot.front.routed
         while not isinstance(handler, HotPosts):
             handler = handler.app
         handler.app = counting = _Counting(handler.app)
@@ -176,8 +177,8 @@ def test_a_chunked_body_goes_to_the_application(clients) -> None:
 def test_an_oversized_body_gets_the_handlers_413(seeded_db) -> None:
     settings = seeded_db.settings(max_body_bytes=2048)
     with (
-        TestClient(app=create_app(settings)) as hot,
-        TestClient(
+        ServedClient(app=create_app(settings)) as hot,
+        ServedClient(
             app=create_app(seeded_db.settings(max_body_bytes=2048, response_cache=False))
         ) as plain,
     ):

@@ -11,7 +11,6 @@ import sqlite3
 import time
 
 import pytest
-from litestar.testing import TestClient
 from sqlalchemy import delete, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -20,6 +19,7 @@ from app.db.store import make_engine
 from app.db.tables import Base, ObservationOverflowRow, ObservationRow
 from app.main import create_app
 from tests.envelope_assertions import assert_envelope
+from tests.served_client import ServedClient
 from tests.tcp_proxy import TcpProxy
 
 TOKEN = "test-ingest-token-0123456789"
@@ -55,7 +55,7 @@ def _settings(db, **overrides):
 
 
 def flush(client):
-    return client.blocking_portal.call(client.app.state["observations"].flush)
+    return client.blocking_portal.call(client.front.state["observations"].flush)
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def db(seeded_db):
 
 @pytest.fixture
 def ingest(db):
-    with TestClient(app=create_app(_settings(db))) as client:
+    with ServedClient(app=create_app(_settings(db))) as client:
         yield client
 
 
@@ -164,7 +164,7 @@ def test_flushes_add_to_the_stored_counts(ingest):
 
 
 def test_the_background_task_flushes_on_its_interval(db):
-    with TestClient(app=create_app(_settings(db, observations_flush_seconds=0.05))) as client:
+    with ServedClient(app=create_app(_settings(db, observations_flush_seconds=0.05))) as client:
         assert client.post(URL, json=[{"code": 1201}] * 4, headers=AUTH).status_code == 202
         deadline = time.monotonic() + 30
         while rows(client)["total"] == 0:  # no flush() call here: only the task writes
@@ -174,15 +174,15 @@ def test_the_background_task_flushes_on_its_interval(db):
 
 
 def test_shutdown_flushes_the_buffer(db):
-    with TestClient(app=create_app(_settings(db))) as client:
+    with ServedClient(app=create_app(_settings(db))) as client:
         assert client.post(URL, json=["status 503"] * 7, headers=AUTH).status_code == 202
-    with TestClient(app=create_app(db.settings())) as reader:
+    with ServedClient(app=create_app(db.settings())) as reader:
         assert keyed(rows(reader)) == {(None, None, 503, "none"): 7}
 
 
 def test_two_replicas_on_one_database_add_up(db):
-    one = TestClient(app=create_app(_settings(db)))
-    two = TestClient(app=create_app(_settings(db)))
+    one = ServedClient(app=create_app(_settings(db)))
+    two = ServedClient(app=create_app(_settings(db)))
     with one, two:
         body = [{"code": 1803, "status": 400}, "HTTP_TooManyRequests: slow down"]
         for _ in range(3):
@@ -204,7 +204,7 @@ def _metric(client, name):
 
 
 def test_the_key_cap_counts_overflow(db):
-    with TestClient(app=create_app(_settings(db, observations_max_keys=3))) as client:
+    with ServedClient(app=create_app(_settings(db, observations_max_keys=3))) as client:
         before = _metric(client, "errcat_observations_overflow_total")
         batch = [{"code": 1201}] * 5 + [{"code": 1205}] * 4 + [{"code": 2401}] * 3
         batch += [{"code": 90001}] * 2 + [{"code": 90002}]
@@ -230,7 +230,7 @@ def test_the_key_cap_counts_overflow(db):
 
 
 def test_a_full_buffer_answers_503_and_counts_nothing(ingest):
-    buffer = ingest.app.state["observations"].buffer
+    buffer = ingest.front.state["observations"].buffer
     buffer.max_keys = 2
     ingest.post(URL, json=[{"code": 1201}], headers=AUTH)
     response = ingest.post(URL, json=[{"code": 1205}, {"code": 2401}], headers=AUTH)
@@ -397,7 +397,7 @@ def test_database_away_503_and_a_failed_flush_keeps_the_counts(postgres_db):
     try:
         proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
         settings = dataclasses.replace(_settings(postgres_db), database_url=proxied)
-        with TestClient(app=create_app(settings)) as client:
+        with ServedClient(app=create_app(settings)) as client:
             proxy.cut()
             for path in (URL, f"{URL}/drift"):
                 error = assert_envelope(client.get(path), 503, 10503, "HTTP_ServiceUnavailable")

@@ -13,6 +13,7 @@ from litestar.testing import TestClient
 
 from app.api.response_cache import Computed, ResponseCache
 from app.main import create_app
+from tests.served_client import ServedClient
 
 VARYING = {"x-request-id", "date"}  # the request's own id; the server's clock
 
@@ -25,8 +26,8 @@ def _comparable(response) -> tuple[int, list[tuple[str, str]], bytes]:
 @pytest.fixture(scope="module")
 def clients(seeded_db) -> Iterator[tuple[TestClient, TestClient]]:
     with (
-        TestClient(app=create_app(seeded_db.settings())) as cached,
-        TestClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
+        ServedClient(app=create_app(seeded_db.settings())) as cached,
+        ServedClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
     ):
         yield cached, plain
 
@@ -140,7 +141,7 @@ def test_replays_are_counted_under_their_route_in_metrics(clients) -> None:
 
 def test_a_new_snapshot_empties_the_cache(clients) -> None:
     cached, _ = clients
-    live = cached.app.state["live"]
+    live = cached.front.state["live"]
     old = cached.get("/codes/1205")
     import msgspec
 
@@ -219,7 +220,7 @@ def test_a_repeated_accept_header_cannot_poison_the_cache(clients) -> None:
 
 def test_a_repeated_origin_header_cannot_poison_the_cache(seeded_db) -> None:
     settings = seeded_db.settings(cors_origins=("http://a.example",))
-    with TestClient(app=create_app(settings)) as client:
+    with ServedClient(app=create_app(settings)) as client:
         client.get(
             "/codes/1205",
             headers=[("Origin", "http://evil.example"), ("Origin", "http://a.example")],
@@ -289,10 +290,10 @@ def test_a_computed_route_answers_misses_without_the_application() -> None:
 def test_every_code_is_computed_byte_for_byte(seeded_db) -> None:
     """With room for one answer only, every lookup after the first is computed, not replayed."""
     with (
-        TestClient(app=create_app(seeded_db.settings())) as cached,
-        TestClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
+        ServedClient(app=create_app(seeded_db.settings())) as cached,
+        ServedClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
     ):
-        cache = _response_cache(cached.app.asgi_handler)
+        cache = _response_cache(cached.front.routed)
         cache.max_entries = 1
         codes = sorted({e["code"] for e in plain.get("/codes?limit=500").json()["items"]})
         for code in codes:
