@@ -27,12 +27,10 @@ from app.api import (
 )
 from app.api import decode as decode_api
 from app.api import observations as observations_api
-from app.api.caching import conditional_get
 from app.api.common import forget_snapshot_memos
 from app.api.errors import make_exception_handler
 from app.api.exports import build_router as build_exports_router
 from app.api.front import Front
-from app.api.head import allow_by_route
 from app.api.hot_posts import HotPost, HotPosts
 from app.api.metrics import build_metrics_router
 from app.api.openapi import document_headers, operation_id
@@ -125,7 +123,6 @@ def create_app(settings: Settings | None = None) -> Front:
         template_config=pages.template_config(),
         lifespan=[lifespan],
         guards=[unknown_query_guard()],
-        before_send=[conditional_get(live)],
         exception_handlers={
             Exception: handle_error,
             InternalServerException: client_gone_handler(handle_error),
@@ -154,9 +151,13 @@ def create_app(settings: Settings | None = None) -> Front:
     )
     document_headers(app)
     live.on_swap.append(forget_snapshot_memos)
-    # The answers given without routing: the lookups' cache, then the hot checks.
+    # The answers given without routing: the lookups' cache and the hot checks.
+    cache = ResponseCache(
+        live,
+        computed=(Computed("/codes/", "/codes/{code}", codes.code_lookup),),
+        enabled=settings.response_cache,
+    )
     hot_posts = HotPosts(
-        app,
         live,
         {
             "/validate-envelope": HotPost(
@@ -170,20 +171,15 @@ def create_app(settings: Settings | None = None) -> Front:
         },
         enabled=settings.response_cache,
     )
-    cache = ResponseCache(
-        hot_posts,
-        live,
-        computed=(Computed("/codes/", "/codes/{code}", codes.code_lookup),),
-        enabled=settings.response_cache,
-    )
-    live.on_swap.extend((cache.forget, hot_posts.forget))
+    live.on_swap.append(cache.forget)
     observer = None
     if settings.metrics or settings.access_log:
         observer = RequestObserver(metrics=settings.metrics, access_log=settings.access_log)
     return Front(
         app,
-        cache,
-        allow=allow_by_route(app.routes),
+        live=live,
+        cache=cache,
+        hot_posts=hot_posts,
         limiter=limiter[0] if limiter else None,
         observer=observer,
     )

@@ -150,13 +150,13 @@ def envelope_answer(
     snapshot: Snapshot | None, scope: Scope, error: CatalogueError
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """``envelope_response`` as the bytes sent (status, headers, body), for answers given
-    before routing (the rate limit's 429)."""
+    before routing (the rate limit's 429, a lookup's 400 and 404)."""
     response = envelope_response(snapshot, scope, error)
     body = msgspec.json.encode(response.content)
-    headers = [
+    headers = [  # in the order Litestar sends a Response's: its own headers first
+        *((k.lower().encode(), str(v).encode()) for k, v in response.headers.items()),
         (b"content-type", b"application/json"),
         (b"content-length", b"%d" % len(body)),
-        *((k.lower().encode(), str(v).encode()) for k, v in response.headers.items()),
     ]
     return error.status, headers, body
 
@@ -220,16 +220,24 @@ def _from_http_exception(request: Request[Any, Any, Any], exc: HTTPException) ->
     )
 
 
+def domain_error(exc: CatalogueProblem) -> CatalogueError | None:
+    """A domain exception as the error errcat answers with (None: a kind the table lacks)."""
+    mapped = domain_status(exc)
+    if mapped is None:
+        return None
+    status, prefer = mapped
+    return CatalogueError(
+        status, exc.message, suggested_fix=exc.suggested_fix, errors=exc.errors, prefer=prefer
+    )
+
+
 def as_catalogue_error(request: Request[Any, Any, Any], exc: Exception) -> CatalogueError:
     """Any exception as the error errcat answers with."""
     if isinstance(exc, CatalogueError):
         return exc
-    mapped = domain_status(exc) if isinstance(exc, CatalogueProblem) else None
-    if mapped is not None and isinstance(exc, CatalogueProblem):
-        status, prefer = mapped
-        return CatalogueError(
-            status, exc.message, suggested_fix=exc.suggested_fix, errors=exc.errors, prefer=prefer
-        )
+    error = domain_error(exc) if isinstance(exc, CatalogueProblem) else None
+    if error is not None:
+        return error
     if isinstance(exc, HTTPException):
         return _from_http_exception(request, exc)
     log.exception("unhandled error", extra={"request_id": request_id(request.scope)})

@@ -16,7 +16,6 @@ from typing import Any, cast
 from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import (
-    ASGIApp,
     HTTPResponseStartEvent,
     HTTPScope,
     Message,
@@ -26,10 +25,14 @@ from litestar.types import (
     Send,
 )
 
+from app.api.caching import BODY_HEADERS, CACHE_CONTROL, etag_of, html_etag, matches_if_none_match
 from app.api.errors import request_id
-from app.api.head import allow_head_in_405, with_allow
+from app.api.head import allow_by_route, allow_head_in_405, with_allow
+from app.api.hot_posts import HotPosts
 from app.api.pages import NEGOTIATED_ROUTES, with_vary_accept
+from app.api.response_cache import CACHEABLE_ANSWER, Answer, ResponseCache
 from app.edge import CLIENT_GONE, NOSNIFF
+from app.live import LiveCatalogue
 from app.observability import HEAD_MARK, RequestObserver
 from app.ratelimit import RateLimiter
 
@@ -39,21 +42,25 @@ Header = tuple[bytes, bytes]
 
 
 class Front:
-    """The ASGI application errcat serves: ``routed`` (the answers given without routing, then
-    the Litestar app) behind what every request passes."""
+    """The ASGI application errcat serves: the answers given without routing (``cache`` for
+    GET, ``hot_posts`` for the two checks), else the Litestar ``app``, behind what every
+    request passes; every answer's head leaves through ``_head``."""
 
     def __init__(
         self,
         app: Litestar,
-        routed: ASGIApp,
         *,
-        allow: dict[str, bytes],
+        live: LiveCatalogue,
+        cache: ResponseCache,
+        hot_posts: HotPosts,
         limiter: RateLimiter | None,
         observer: RequestObserver | None,
     ) -> None:
         self.app = app
-        self.routed = routed
-        self.allow = allow  # each route's Allow for OPTIONS (app.api.head.allow_by_route)
+        self.live = live
+        self.cache = cache
+        self.hot_posts = hot_posts
+        self.allow = allow_by_route(app.routes)  # each route's Allow, for OPTIONS
         self.limiter = limiter
         self.observer = observer
 
@@ -64,7 +71,7 @@ class Front:
 
     def layers(self) -> list[str]:
         """What a request passes, outermost first (docs/architecture.md lists the same)."""
-        return [type(self).__name__, *_names(self.routed)]
+        return [type(self).__name__, type(self.app).__name__]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -82,13 +89,16 @@ class Front:
             scope = cast("HTTPScope", {**scope, "method": "GET", HEAD_MARK: True})
         limit_headers: list[Header] = []
         status = 500  # what the metrics record if nothing is sent
+        bodiless = head  # HEAD, or a 304
 
         async def answer(message: Message) -> None:
-            nonlocal status
+            nonlocal status, bodiless
             if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = self._head(scope, message, limit_headers, rid)
-            elif head and message["type"] == "http.response.body":
+                headers, status = self._head(scope, message, limit_headers, rid)
+                bodiless = bodiless or status == 304
+                message["headers"] = headers
+                message["status"] = status
+            elif bodiless and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
 
@@ -103,12 +113,18 @@ class Front:
             if verdict is not None:
                 limit_headers, refusal = verdict
                 if refusal is not None:
-                    refused, headers, body = refusal
-                    start = {"type": "http.response.start", "status": refused, "headers": headers}
-                    await answer(cast("Message", start))
-                    await answer({"type": "http.response.body", "body": body, "more_body": False})
+                    await _send(answer, Answer(*refusal))
                     return
-            await self.routed(scope, watch_hang_up, answer)
+            given: Answer | None = None
+            body_source: Receive = watch_hang_up
+            if scope["method"] == "GET":
+                given = self.cache.lookup(scope)
+            elif scope["method"] == "POST":
+                given, body_source = await self.hot_posts.answer(scope, watch_hang_up)
+            if given is not None:
+                await _send(answer, given)
+                return
+            await self.app(scope, body_source, self.cache.keeping(scope, answer))
         finally:
             if self.observer is not None:
                 self.observer.record(scope, status, time.perf_counter() - started)
@@ -119,11 +135,22 @@ class Front:
         message: HTTPResponseStartEvent,
         limit_headers: list[Header],
         rid: Header,
-    ) -> list[Header]:
-        """What every answer's head carries, added to what produced it."""
+    ) -> tuple[list[Header], int]:
+        """The one head builder: what produced the answer sent its type, length and own
+        headers; every answer gets the rest here, routed or not. Returns the headers and the
+        status (a matching If-None-Match turns a cacheable 200 into a 304)."""
         status = message["status"]
         headers: list[Header] = list(message.get("headers", ()))
-        if status == 405:
+        if status == 200 and self._cacheable(scope) and (snap := self.live.loaded) is not None:
+            tag = etag_of(snap)
+            if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
+                tag = html_etag(tag)
+            if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
+            if if_none_match is not None and matches_if_none_match(if_none_match, tag):
+                headers = [(k, v) for k, v in headers if k.lower() not in BODY_HEADERS]
+                status = 304
+            headers += [(b"etag", tag), (b"cache-control", CACHE_CONTROL)]
+        elif status == 405:
             headers = allow_head_in_405(headers)
         elif scope["method"] == "OPTIONS" and status < 300:
             allow = self.allow.get(scope.get("path_template", ""))
@@ -137,14 +164,20 @@ class Front:
             headers.append(rid)
         if NOSNIFF[0] not in names:
             headers.append(NOSNIFF)
-        return headers
+        return headers, status
+
+    @staticmethod
+    def _cacheable(scope: HTTPScope) -> bool:
+        """A GET (or HEAD) of a route whose answers are a function of the snapshot alone."""
+        if scope["method"] != "GET":
+            return False
+        if scope["state"].get(CACHEABLE_ANSWER):
+            return True
+        handler = scope.get("route_handler")
+        return handler is not None and bool(handler.opt.get("cacheable"))
 
 
-def _names(app: object) -> list[str]:
-    """The chain of ASGI applications from ``app`` inward, by class name (each holds the next
-    as ``app``; the Litestar app ends it)."""
-    names = []
-    while app is not None:
-        names.append(type(app).__name__)
-        app = None if isinstance(app, Litestar) else getattr(app, "app", None)
-    return names
+async def _send(send: Send, answer: Answer) -> None:
+    start = {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
+    await send(cast("Message", start))
+    await send({"type": "http.response.body", "body": answer.body, "more_body": False})

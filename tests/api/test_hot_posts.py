@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 from litestar.testing import TestClient
 
-from app.api.hot_posts import HotPosts
 from app.catalogue.decode import MAX_INPUT_BYTES
 from app.main import create_app
 from tests.served_client import ServedClient
@@ -23,7 +22,7 @@ def _comparable(response) -> tuple[int, list[tuple[str, str]], bytes]:
 
 
 class _Counting:
-    """Stands between the hot posts and the rest of the application, counting what passes."""
+    """Stands between the front and the Litestar app, counting what passes."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -41,10 +40,7 @@ def clients(seeded_db) -> Iterator[tuple[TestClient, TestClient, _Counting]]:
         ServedClient(app=create_app(seeded_db.settings())) as hot,
         ServedClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
     ):
-        handler = hot.front.routed
-        while not isinstance(handler, HotPosts):
-            handler = handler.app
-        handler.app = counting = _Counting(handler.app)
+        hot.front.app = counting = _Counting(hot.front.app)
         yield hot, plain, counting
 
 
