@@ -43,6 +43,9 @@ from app.requestid import request_id as request_id
 log = logging.getLogger("errcat")
 
 
+ERROR_ANSWERED = "errcat.error"  # in the scope's state: the error answered in the envelope
+
+
 class CatalogueError(Exception):
     """errcat's own HTTP-level errors (a body too large, the wrong media type): raise it, the
     handler renders it. The catalogue's own problems are domain exceptions (``DOMAIN_ERRORS``).
@@ -257,6 +260,9 @@ def make_exception_handler(
         error = as_catalogue_error(request, exc)
         if prefers_problem_details(request.scope):
             return problem_response(current_snapshot(), request, error)
+        # Noted for the response cache, which keeps a catalogue route's 400/404 as the error
+        # (never as bytes) and answers it again through envelope_answer.
+        request.scope["state"][ERROR_ANSWERED] = error
         return envelope_response(current_snapshot(), request.scope, error)
 
     return handle

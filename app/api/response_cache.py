@@ -9,7 +9,8 @@ cache first:
   errors in the envelope from ``app.api.errors``). Every other header (ETag, Cache-Control,
   Vary, nosniff, the request id, a 304) is added by the front's one head builder, to routed
   and cached answers alike: nothing is learnt from an earlier answer.
-- ``keeping``: wraps the send of a routed answer to keep it when it is a cacheable 200.
+- ``keeping``: wraps the send of a routed answer to keep it when it is a cacheable 200, or the
+  error (not its bytes) when it is such a route's 400 or 404 in the envelope.
 
 The key holds everything such an answer depends on: path, raw query string, the outcome of
 content negotiation (decided by the very function the pages use) and every ``Origin`` value
@@ -28,7 +29,13 @@ from typing import NamedTuple
 import msgspec
 from litestar.types import HTTPScope, Message, Send
 
-from app.api.errors import domain_error, envelope_answer, prefers_problem_details
+from app.api.errors import (
+    ERROR_ANSWERED,
+    CatalogueError,
+    domain_error,
+    envelope_answer,
+    prefers_problem_details,
+)
 from app.api.pages import accept_prefers_html
 from app.catalogue.errors import CatalogueProblem
 from app.catalogue.model import Snapshot
@@ -70,6 +77,18 @@ class Kept(NamedTuple):
     path_template: str
 
 
+class KeptError(NamedTuple):
+    """A catalogue route's 400 or 404 in the envelope: the error, answered again by
+    ``envelope_answer`` with the request's own id (errors are never replayed as bytes)."""
+
+    error: CatalogueError
+    path_template: str
+
+
+# The errors a catalogue route gives for what the request names, whatever else happens.
+KEPT_ERRORS = frozenset({400, 404})
+
+
 class ResponseCache:
     def __init__(
         self,
@@ -79,6 +98,7 @@ class ResponseCache:
         max_entries: int = 4096,
         max_body: int = 1_048_576,
         max_total: int = 16 * 1_048_576,
+        max_errors: int = 1024,
         enabled: bool = True,
     ) -> None:
         self.live = live
@@ -86,17 +106,20 @@ class ResponseCache:
         self.max_entries = max_entries
         self.max_body = max_body
         self.max_total = max_total
+        self.max_errors = max_errors
         self.enabled = enabled  # RESPONSE_CACHE: off, every request goes on to routing
         self._snapshot: object = None
         self._kept: dict[tuple[object, ...], Kept] = {}
+        self._errors: dict[tuple[object, ...], KeptError] = {}
         self._bytes = 0
 
     def __len__(self) -> int:
-        return len(self._kept)
+        return len(self._kept) + len(self._errors)
 
     def forget(self) -> None:
         """Drop every kept answer and the snapshot they came from (on a swap)."""
         self._kept.clear()
+        self._errors.clear()
         self._bytes = 0
         self._snapshot = None
 
@@ -131,6 +154,10 @@ class ResponseCache:
             answer = self._compute(scope, path, snap)
             if answer is not None:
                 return answer
+        kept_error = self._errors.get(key)
+        if kept_error is not None and not prefers_problem_details(scope):
+            scope["path_template"] = kept_error.path_template
+            return Answer(*envelope_answer(snap, scope, kept_error.error))
         scope["state"][_PENDING] = (key, snap)
         return None
 
@@ -167,7 +194,11 @@ class ResponseCache:
             if message["type"] == "http.response.start":
                 handler = scope.get("route_handler")
                 cacheable = handler is not None and handler.opt.get("cacheable")
-                if message["status"] == 200 and cacheable:
+                error = scope["state"].get(ERROR_ANSWERED)
+                no_cors = not key[3]  # an envelope answered before routing carries no CORS
+                if cacheable and message["status"] in KEPT_ERRORS and error and no_cors:
+                    self._keep_error(key, KeptError(error, scope.get("path_template", "")))
+                elif message["status"] == 200 and cacheable:
                     # A copy, before the head builder adds what every answer carries.
                     headers = [(k, v) for k, v in message.get("headers", ()) if k != _REQUEST_ID]
             elif message["type"] == "http.response.body" and headers is not None:
@@ -188,3 +219,8 @@ class ResponseCache:
             self._bytes -= len(self._kept.pop(next(iter(self._kept))).body)
         self._bytes += len(kept.body)
         self._kept[key] = kept
+
+    def _keep_error(self, key: tuple[object, ...], kept: KeptError) -> None:
+        while len(self._errors) >= self.max_errors:
+            self._errors.pop(next(iter(self._errors)))
+        self._errors[key] = kept
