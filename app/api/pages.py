@@ -102,6 +102,8 @@ def with_vary_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, by
     Litestar's CORS middleware sets ``Vary: Origin`` over any earlier value, so a hook's ``Vary:
     Accept`` was lost on cross-origin requests (caches could then hand a browser JSON).
     """
+    if not any(k.lower() == b"vary" for k, _ in headers):
+        return [*headers, (b"vary", b"Accept")]  # nothing to merge (CORS off): the hot path
     vary = [
         part.strip()
         for k, v in headers
