@@ -27,7 +27,6 @@ from app.api import (
 )
 from app.api import decode as decode_api
 from app.api import observations as observations_api
-from app.api.common import forget_snapshot_memos
 from app.api.errors import make_exception_handler
 from app.api.exports import build_router as build_exports_router
 from app.api.front import Front
@@ -150,7 +149,6 @@ def create_app(settings: Settings | None = None) -> Front:
         debug=False,
     )
     document_headers(app)
-    live.on_swap.append(forget_snapshot_memos)
     # The answers given without routing: the lookups' cache and the hot checks.
     cache = ResponseCache(
         live,

@@ -9,7 +9,6 @@ answers but makes them revalidate, so a new revision is seen at once.
 
 from __future__ import annotations
 
-from app.api.common import per_snapshot
 from app.catalogue.model import Snapshot
 
 CACHE_CONTROL = b"public, no-cache"
@@ -23,9 +22,9 @@ def matches_if_none_match(if_none_match: bytes, etag: bytes) -> bool:
     return any(tag.strip().removeprefix(b"W/") == opaque for tag in if_none_match.split(b","))
 
 
-@per_snapshot
 def etag_of(snap: Snapshot) -> bytes:
-    """The snapshot's weak validator: its revision and the start of its content hash."""
+    """The snapshot's weak validator: its revision and the start of its content hash (memoised
+    per snapshot by ``LiveCatalogue.derived``)."""
     version = snap.version
     return f'W/"{version.revision}-{version.content_hash[:16]}"'.encode()
 

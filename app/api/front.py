@@ -142,7 +142,7 @@ class Front:
         status = message["status"]
         headers: list[Header] = list(message.get("headers", ()))
         if status == 200 and self._cacheable(scope) and (snap := self.live.loaded) is not None:
-            tag = etag_of(snap)
+            tag = self.live.derived(snap, etag_of)
             if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
                 tag = html_etag(tag)
             if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)

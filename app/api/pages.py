@@ -28,6 +28,7 @@ from litestar.template import TemplateConfig
 
 from app.api.page_views import (
     SECURITY_HEADERS,
+    PageData,
     catalogue_page,
     code_page,
     findings_page,
@@ -116,6 +117,11 @@ def with_vary_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, by
     return [*((k, v) for k, v in headers if k.lower() != b"vary"), (b"vary", b", ".join(vary))]
 
 
+def page_data(live: LiveCatalogue) -> PageData:
+    """What the pages derive from the served snapshot, built once per snapshot."""
+    return live.derived(live.snapshot, PageData)
+
+
 BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]
 
 
@@ -128,7 +134,7 @@ def code_page_hook(live: LiveCatalogue) -> BeforeRequest:
         namespace = request.query_params.get("namespace")
         if namespace is not None and namespace not in NAMESPACES:
             return None  # the JSON handler explains the bad parameter
-        return code_page(live.snapshot, request.path_params["code"], namespace)
+        return code_page(page_data(live), request.path_params["code"], namespace)
 
     return hook
 
@@ -139,7 +145,7 @@ def service_page_hook(live: LiveCatalogue) -> BeforeRequest:
     async def hook(request: Request[Any, Any, Any]) -> Response[Any] | None:
         if not prefers_html(request.scope["headers"]):
             return None
-        return service_page_for(live.snapshot, request.path_params["service"])
+        return service_page_for(page_data(live), request.path_params["service"])
 
     return hook
 
@@ -147,11 +153,11 @@ def service_page_hook(live: LiveCatalogue) -> BeforeRequest:
 def build_router(live: LiveCatalogue) -> Router:
     @get("/", sync_to_thread=False, media_type=MediaType.HTML)
     def index(request: Request[Any, Any, Any]) -> Template:
-        return catalogue_page(live.snapshot, dict(request.query_params))
+        return catalogue_page(page_data(live), dict(request.query_params))
 
     @get("/findings", sync_to_thread=False, media_type=MediaType.HTML)
     def findings() -> Template:
-        return findings_page(live.snapshot)
+        return findings_page(page_data(live))
 
     return Router(path="/", route_handlers=[index, findings], include_in_schema=False)
 
