@@ -1,9 +1,7 @@
-"""What every answer carries, and how errcat answers at the edge, outside Litestar.
+"""How errcat answers at the edge, outside Litestar.
 
-- ``EdgeHeaders`` wraps the whole ASGI application (see ``main.create_app``): every answer,
-  routing's 404/405, 304s, errors, /metrics and /schema included, gets
-  ``X-Content-Type-Options: nosniff``; and a client that hangs up before its request was read
-  (``http.disconnect``) is noted on the scope.
+- ``NOSNIFF`` goes on every answer and ``CLIENT_GONE`` marks a client that hung up before its
+  request was read (both set by ``app.api.front``).
 - ``client_gone_handler``: Litestar turns that hang-up into an InternalServerException; it is the
   client's doing, not a server error, so it is logged at INFO and recorded as status 499 (the
   answer is never delivered: metrics and the access log see 499, not 500).
@@ -23,9 +21,8 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.enums import ScopeType
 from litestar.exceptions import InternalServerException
-from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from litestar.types import Receive, Scope, Send
 
 from app.api.errors import request_id
 from app.catalogue.model import Snapshot
@@ -54,34 +51,6 @@ def envelope_bytes(
     rid = rid or new_request_id()
     envelope = error_envelope(snap, status, message, rid, suggested_fix, prefer=prefer)
     return msgspec.json.encode(envelope), rid
-
-
-class EdgeHeaders:
-    """nosniff on every answer; a hang-up noted on the scope. A plain ASGI wrapper (hot path)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_nosniff(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                if not any(k.lower() == NOSNIFF[0] for k, _ in headers):
-                    headers.append(NOSNIFF)
-                message["headers"] = headers
-            await send(message)
-
-        async def receive_watch() -> ReceiveMessage:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                scope.setdefault("state", {})[CLIENT_GONE] = True
-            return message
-
-        await self.app(scope, receive_watch, send_nosniff)
 
 
 def client_gone_handler(

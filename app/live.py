@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -65,6 +65,9 @@ class LiveCatalogue:
         self.reload_interval = reload_interval
         self.timeout = timeout
         self._snapshot: Snapshot | None = None
+        # What is derived from the served snapshot (pages' data, listings, exports, its ETag),
+        # memoised by ``derived``; replaced in the same swap, so nothing outlives its snapshot.
+        self._derived: tuple[Snapshot | None, dict[object, Any]] = (None, {})
         # Called after each swap: caches derived from the old snapshot let it go at once.
         self.on_swap: list[Callable[[], None]] = []
         self.reloads = 0
@@ -119,6 +122,20 @@ class LiveCatalogue:
     def loaded(self) -> Snapshot | None:
         return self._snapshot
 
+    def derived(self, snap: Snapshot, build: Callable[[Snapshot], T]) -> T:
+        """``build(snap)``, memoised while ``snap`` is the snapshot served (a request still
+        holding an older one gets it computed, not kept)."""
+        if snap is not self._snapshot:
+            return build(snap)
+        served, memo = self._derived
+        if served is not snap:  # a snapshot set without a reload's swap (tests do)
+            memo = {}
+            self._derived = (snap, memo)
+        if build not in memo:
+            memo[build] = build(snap)
+        answer: T = memo[build]
+        return answer
+
     @property
     def snapshot(self) -> Snapshot:
         snap = self._snapshot
@@ -165,7 +182,8 @@ class LiveCatalogue:
         steps = snapshot_steps(doc, version)
         del doc  # (the build holds it until done, then only the Snapshot remains)
         snapshot = await self._in_slices(steps, pause)
-        self._snapshot = snapshot
+        # The snapshot and what is derived from it change together (no await between).
+        self._snapshot, self._derived = snapshot, (snapshot, {})
         del snapshot
         for forget in self.on_swap:
             forget()  # (the old snapshot is mostly freed here: about 10 ms at 100,000 codes)

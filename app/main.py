@@ -10,9 +10,7 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.exceptions import InternalServerException
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.types import ASGIApp, Middleware
 
 from app import __version__
 from app.api import (
@@ -29,25 +27,19 @@ from app.api import (
 )
 from app.api import decode as decode_api
 from app.api import observations as observations_api
-from app.api.caching import ConditionalGetMiddleware
-from app.api.common import forget_snapshot_memos
-from app.api.errors import RequestIdMiddleware, make_exception_handler
+from app.api.errors import make_exception_handler
 from app.api.exports import build_router as build_exports_router
-from app.api.head import HeadAsGet, allow_by_route
+from app.api.front import Front
 from app.api.hot_posts import HotPost, HotPosts
 from app.api.metrics import build_metrics_router
 from app.api.openapi import document_headers, operation_id
-from app.api.pages import VaryAccept
-from app.api.query_check import UnknownQueryMiddleware
-from app.api.response_cache import Computed, Recorder, ResponseCache
+from app.api.query_check import unknown_query_guard
+from app.api.response_cache import Computed, ResponseCache
 from app.catalogue.decode import MAX_INPUT_BYTES, decode
 from app.db.store import make_engine
-from app.edge import EdgeHeaders, client_gone_handler, serve_catalogue
+from app.edge import client_gone_handler, serve_catalogue
 from app.live import LiveCatalogue
-from app.observability import (
-    RequestObserver,
-    configure_logging,
-)
+from app.observability import RequestObserver, configure_logging
 from app.observations import GroupCommit
 from app.ratelimit import RateLimiter
 from app.settings import Settings
@@ -62,7 +54,7 @@ CORS_EXPOSED_HEADERS = (
 )
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None) -> Front:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     live = LiveCatalogue(
@@ -70,7 +62,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         settings.reload_interval,
         settings.db_timeout,
     )
-    limiter: list[RateLimiter] = []  # set below, once the handler it wraps exists
+    limiter = (
+        [
+            RateLimiter(
+                limit=settings.rate_limit,
+                current_snapshot=lambda: live.loaded,
+                redis_url=settings.redis_url,
+                prefix=settings.redis_prefix,
+            )
+        ]
+        if settings.rate_limit
+        else []
+    )
     commits = GroupCommit(
         live.engine,
         flush_seconds=settings.observations_flush_seconds,
@@ -97,12 +100,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     handle_error = make_exception_handler(lambda: live.loaded)
     serve_catalogue(lambda: live.loaded)  # for the HTTP server's own answers (app.server)
-    # Outermost first: the request id before anything can answer.
-    middleware: list[Middleware] = [
-        RequestIdMiddleware,
-        UnknownQueryMiddleware,
-        DefineMiddleware(ConditionalGetMiddleware, live=live),
-    ]
     app = Litestar(
         route_handlers=[
             codes.build_router(live),
@@ -123,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         template_config=pages.template_config(),
         lifespan=[lifespan],
-        middleware=middleware,
+        guards=[unknown_query_guard()],
         exception_handlers={
             Exception: handle_error,
             InternalServerException: client_gone_handler(handle_error),
@@ -151,68 +148,35 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_headers(app)
-    live.on_swap.append(forget_snapshot_memos)
-
-    def fast_lanes(inner: ASGIApp, record: Recorder | None) -> ASGIApp:
-        """The response cache and the hot checks: answers given before routing (the cache,
-        for GET, first: lookups are the more frequent)."""
-        hot_posts = HotPosts(
-            inner,
-            live,
-            {
-                "/validate-envelope": HotPost(
-                    envelopes.lenient_report,
-                    frozenset({b"application/json"}),
-                    settings.max_body_bytes,
-                ),
-                "/decode": HotPost(
-                    decode, frozenset({b"application/json", b"text/plain"}), MAX_INPUT_BYTES
-                ),
-            },
-            record=record,
-        )
-        cache = ResponseCache(
-            hot_posts,
-            live,
-            computed=(Computed("/codes/", "/codes/{code}", codes.code_lookup),),
-            record=record,
-        )
-        live.on_swap.extend((cache.forget, hot_posts.forget))
-        return cache
-
-    # Around routing itself, so that they see every request, unmatched ones too: HEAD is served
-    # wherever GET is (Litestar would answer 405 before any middleware), metrics and the access
-    # log record 404s and 405s as well, and the rate limit applies to them too.
-    handler: ASGIApp = VaryAccept(app.asgi_handler)
-    # With a rate limit the fast lanes sit inside it (it counts every request and its headers
-    # differ per request) and the layers outside them see their answers as any other.
-    # Without one (the default) they are outermost: what they keep was learnt from answers
-    # that passed every layer (nosniff and CORS included), and they record their own answers
-    # in the metrics and the access log; each layer a replay skips is a measurable share of its
-    # cost (docs/performance.md).
-    outermost = settings.response_cache and not settings.rate_limit
-    if settings.response_cache and not outermost:
-        handler = fast_lanes(handler, None)
-    if settings.rate_limit:
-        limiter.append(
-            RateLimiter(
-                handler,
-                limit=settings.rate_limit,
-                current_snapshot=lambda: live.loaded,
-                redis_url=settings.redis_url,
-                prefix=settings.redis_prefix,
-            )
-        )
-        handler = limiter[0]
+    # The answers given without routing: the lookups' cache and the hot checks.
+    cache = ResponseCache(
+        live,
+        computed=(Computed("/codes/", "/codes/{code}", codes.code_lookup),),
+        enabled=settings.response_cache,
+    )
+    hot_posts = HotPosts(
+        live,
+        {
+            "/validate-envelope": HotPost(
+                envelopes.lenient_report,
+                frozenset({b"application/json"}),
+                settings.max_body_bytes,
+            ),
+            "/decode": HotPost(
+                decode, frozenset({b"application/json", b"text/plain"}), MAX_INPUT_BYTES
+            ),
+        },
+        enabled=settings.response_cache,
+    )
+    live.on_swap.append(cache.forget)
     observer = None
     if settings.metrics or settings.access_log:
-        observer = RequestObserver(
-            handler, metrics=settings.metrics, access_log=settings.access_log
-        )
-        handler = observer
-    # nosniff on every answer; a client's hang-up noted (app.edge).
-    handler = EdgeHeaders(HeadAsGet(handler, allow_by_route(app.routes)))
-    if outermost:
-        handler = fast_lanes(handler, observer.record if observer is not None else None)
-    app.asgi_handler = handler
-    return app
+        observer = RequestObserver(metrics=settings.metrics, access_log=settings.access_log)
+    return Front(
+        app,
+        live=live,
+        cache=cache,
+        hot_posts=hot_posts,
+        limiter=limiter[0] if limiter else None,
+        observer=observer,
+    )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import logging.config
 import sys
-import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,8 +25,7 @@ from itertools import accumulate
 from typing import Any, TextIO
 
 import msgspec
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+from litestar.types import HTTPScope
 from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -168,7 +166,7 @@ KNOWN_METHODS = frozenset(
     {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
 )
 KNOWN_STATUSES = frozenset(int(s) for s in HTTPStatus) | {499}
-# Set by HeadAsGet on the GET scope it hands on, so a HEAD request is counted as HEAD.
+# Set by app.api.front on the GET scope it hands on, so a HEAD request is counted as HEAD.
 HEAD_MARK = "errcat.head"
 
 
@@ -184,41 +182,21 @@ def status_label(status: int) -> str:
 
 
 class RequestObserver:
-    """Time each request once and feed it to the metrics, the access log, or both.
+    """Feed each answered request to the metrics, the access log, or both.
 
-    A plain ASGI wrapper around routing (see ``main.create_app``), so that it also sees requests
-    no route takes. Written for the hot path: no Request object, and plain counters
-    (``RequestStats``) rather than prometheus_client's locked ones. Litestar's
+    Called once per request by the layer before routing (``app.api.front``), so that it also
+    sees requests no route takes. Written for the hot path: no Request object, and plain
+    counters (``RequestStats``) rather than prometheus_client's locked ones. Litestar's
     PrometheusMiddleware did the metrics part for 17% of /codes/{code} throughput
     (scripts/bench.py); this one is priced by the same script.
     """
 
-    def __init__(self, app: ASGIApp, *, metrics: bool, access_log: bool) -> None:
-        self.app = app
+    def __init__(self, *, metrics: bool, access_log: bool) -> None:
         self.metrics = metrics
         self.access_log = access_log
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            self.record(scope, status, time.perf_counter() - start)
-
     def record(self, scope: HTTPScope, status: int, elapsed: float) -> None:
-        """Count and log one answered request; also called by the layers that answer outside
-        this wrapper (the response cache and the hot checks, see ``main.create_app``)."""
+        """Count and log one answered request (``elapsed`` seconds, ``status`` as sent)."""
         if self.metrics:
             self._count(scope, status, elapsed)
         if self.access_log:

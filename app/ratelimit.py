@@ -1,7 +1,7 @@
 """RATE_LIMIT: a fixed-window request limit per client address, around routing.
 
-It wraps the application's ASGI handler (like app.api.head and the request observer), so it
-sees every request, unknown paths and wrong methods included; only /health, /ready and
+The layer before routing (app.api.front) asks it about every request, unknown paths and wrong
+methods included; only /health, /ready and
 /metrics are exempt. Counters live in Redis when REDIS_URL is set (one limit shared by every
 replica: INCR is atomic there, and keys expire with their window) and otherwise in this
 process's memory, where only the current window's counters are kept (bounded whatever the
@@ -26,19 +26,9 @@ import math
 import time
 from collections.abc import Callable
 
-import msgspec
-from litestar.enums import ScopeType
-from litestar.types import (
-    ASGIApp,
-    HTTPResponseBodyEvent,
-    HTTPResponseStartEvent,
-    Message,
-    Receive,
-    Scope,
-    Send,
-)
+from litestar.types import HTTPScope
 
-from app.api.errors import CatalogueError, envelope_response
+from app.api.errors import CatalogueError, envelope_answer
 from app.breaker import CircuitBreaker
 from app.catalogue.model import Snapshot
 from app.observability import RATE_LIMIT_UNLIMITED
@@ -96,10 +86,14 @@ class RedisCounter:
         await self.redis.aclose()
 
 
+# What the limit says of a request: the headers every answer to it carries, and the refusal
+# (status, headers, body) when it is over the limit.
+Verdict = tuple[list[tuple[bytes, bytes]], tuple[int, list[tuple[bytes, bytes]], bytes] | None]
+
+
 class RateLimiter:
     def __init__(
         self,
-        app: ASGIApp,
         *,
         limit: tuple[str, int],
         current_snapshot: Callable[[], Snapshot | None],
@@ -108,7 +102,6 @@ class RateLimiter:
     ) -> None:
         unit, self.max_requests = limit
         self.window = WINDOWS[unit]
-        self.app = app
         self.current_snapshot = current_snapshot
         self.counter: MemoryCounter | RedisCounter = (
             RedisCounter(redis_url, self.window, prefix)
@@ -126,34 +119,21 @@ class RateLimiter:
             (b"ratelimit-policy", self.policy),
         ]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["path"] in EXEMPT:
-            await self.app(scope, receive, send)
-            return
+    async def check(self, scope: HTTPScope) -> Verdict | None:
+        """Count the request; None when it is not limited (exempt, or the store is away)."""
+        if scope["path"] in EXEMPT:
+            return None
         client = scope.get("client")
         address = client[0] if client else "unknown"
         hit = await self.breaker.call(self.counter.hit, address, time.time())
         if hit is None:  # the store is away: serve rather than fail
             RATE_LIMIT_UNLIMITED.inc()
-            await self.app(scope, receive, send)
-            return
+            return None
         count, reset = hit
         headers = self._headers(max(0, self.max_requests - count), reset)
-        if count > self.max_requests:
-            await self._refuse(scope, send, headers, reset)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *headers]
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-    async def _refuse(
-        self, scope: Scope, send: Send, headers: list[tuple[bytes, bytes]], reset: int
-    ) -> None:
-        response = envelope_response(
+        if count <= self.max_requests:
+            return headers, None
+        refusal = envelope_answer(
             self.current_snapshot(),
             scope,
             CatalogueError(
@@ -163,14 +143,4 @@ class RateLimiter:
                 headers={"Retry-After": str(reset)},
             ),
         )
-        body = msgspec.json.encode(response.content)
-        start_headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            *((k.lower().encode(), v.encode()) for k, v in response.headers.items()),
-            *headers,
-        ]
-        await send(
-            HTTPResponseStartEvent(type="http.response.start", status=429, headers=start_headers)
-        )
-        await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))
+        return headers, refusal

@@ -1,22 +1,18 @@
-"""Conditional GETs for the catalogue routes: ETag from the catalogue version, 304 on a match.
+"""Validators of the catalogue routes: ETag from the catalogue version, If-None-Match matching.
 
 Every answer of a route marked ``CACHEABLE`` is a function of the loaded catalogue alone, so the
-catalogue's version is a valid (weak) validator for all of them; a 200 answer to a request
-whose If-None-Match matches becomes a 304 with no body. ``no-cache`` lets dashboards keep
+catalogue's version is a valid (weak) validator for all of them; the head builder
+(``app.api.front``) turns a 200 answer to a request whose If-None-Match matches into a 304 with
+no body. ``no-cache`` lets dashboards keep
 answers but makes them revalidate, so a new revision is seen at once.
 """
 
 from __future__ import annotations
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
-from app.api.common import per_snapshot
 from app.catalogue.model import Snapshot
-from app.live import LiveCatalogue
 
 CACHE_CONTROL = b"public, no-cache"
-_BODY_HEADERS = (b"content-length", b"content-type")
+BODY_HEADERS = (b"content-length", b"content-type")
 
 
 def matches_if_none_match(if_none_match: bytes, etag: bytes) -> bool:
@@ -26,9 +22,9 @@ def matches_if_none_match(if_none_match: bytes, etag: bytes) -> bool:
     return any(tag.strip().removeprefix(b"W/") == opaque for tag in if_none_match.split(b","))
 
 
-@per_snapshot
 def etag_of(snap: Snapshot) -> bytes:
-    """The snapshot's weak validator: its revision and the start of its content hash."""
+    """The snapshot's weak validator: its revision and the start of its content hash (memoised
+    per snapshot by ``LiveCatalogue.derived``)."""
     version = snap.version
     return f'W/"{version.revision}-{version.content_hash[:16]}"'.encode()
 
@@ -37,52 +33,3 @@ def html_etag(etag: bytes) -> bytes:
     """The validator of a negotiated route's HTML page: the JSON answer's with ``-html``, so a
     cache revalidating one representation is never handed the other (RFC 9110 8.8.3)."""
     return etag[:-1] + b'-html"'
-
-
-class ConditionalGetMiddleware:
-    def __init__(self, app: ASGIApp, live: LiveCatalogue) -> None:
-        self.app = app
-        self.live = live
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        snap = self.live.loaded
-        handler = scope.get("route_handler")
-        if (
-            snap is None
-            or scope["type"] != ScopeType.HTTP
-            or scope["method"] != "GET"  # HEAD arrives as GET (app.api.head)
-            or handler is None
-            or not handler.opt.get("cacheable")
-        ):
-            await self.app(scope, receive, send)
-            return
-        etag = etag_of(snap)
-        if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
-        # The handler always runs: only a 200 becomes a 304 (RFC 9110 ignores the condition
-        # for any other answer), and an error must stay an error.
-        replaced = False
-
-        async def send_conditionally(message: Message) -> None:
-            nonlocal replaced
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                headers = list(message.get("headers", ()))
-                tag = etag
-                if any(k == b"content-type" and v.startswith(b"text/html") for k, v in headers):
-                    tag = html_etag(etag)
-                not_modified = if_none_match is not None and matches_if_none_match(
-                    if_none_match, tag
-                )
-                if not_modified:
-                    headers = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]
-                headers += [(b"etag", tag), (b"cache-control", CACHE_CONTROL)]
-                if not_modified:
-                    replaced = True
-                    message = {**message, "status": 304}
-                message = {**message, "headers": headers}
-            elif message["type"] == "http.response.body" and replaced:
-                if message.get("more_body", False):
-                    return  # the 304 carries no body: drop every chunk but the last, emptied
-                message = {**message, "body": b""}
-            await send(message)
-
-        await self.app(scope, receive, send_conditionally)

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.params import QueryParameter
 
-from app.api.common import CACHEABLE, error_responses, per_snapshot, store_access
+from app.api.common import CACHEABLE, error_responses, store_access
 from app.api.schemas import CatalogueCounts, CatalogueInfo, RevisionList
 from app.catalogue.diff import CatalogueDiff
 from app.catalogue.integrity import integrity_report
@@ -34,8 +34,6 @@ def _info(snap: Snapshot) -> CatalogueInfo:
 
 
 def build_router(live: LiveCatalogue) -> Router:
-    info = per_snapshot(_info)
-    report = per_snapshot(integrity_report)
 
     @get(
         "/catalogue",
@@ -45,7 +43,7 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(),
     )
     def get_catalogue() -> CatalogueInfo:
-        return info(live.snapshot)
+        return live.derived(live.snapshot, _info)
 
     @get(
         "/catalogue/report",
@@ -55,7 +53,7 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(),
     )
     def get_report() -> IntegrityReport:
-        return report(live.snapshot)
+        return live.derived(live.snapshot, integrity_report)
 
     # Revisions and changes read the store of record: rare, operator-facing questions.
     @get(

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from litestar.params import QueryParameter
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.catalogue.errors import InvalidInteger, StoreUnavailable
-from app.catalogue.model import Snapshot
 from app.catalogue.vocabulary import Namespace
 
 # Re-exported: the routers take every shared piece from here.
@@ -81,28 +80,3 @@ async def store_access(
         ) from exc
     if live is not None:
         live.record_database(None)
-
-
-_MEMOS: list[list[Any]] = []  # every per_snapshot memo's [snapshot, answer]
-
-
-def forget_snapshot_memos() -> None:
-    """Drop every memoised answer (called on a snapshot swap): a memo of a route nobody asks
-    again would otherwise keep the old snapshot, and what was derived from it, alive."""
-    for last in _MEMOS:
-        last[:] = [None, None]
-
-
-def per_snapshot(build: Callable[[Snapshot], T]) -> Callable[[Snapshot], T]:
-    """Memoise an answer derived from the whole snapshot until the snapshot is replaced."""
-    last: list[Any] = [None, None]  # [snapshot, its answer]
-    _MEMOS.append(last)
-
-    def get(snap: Snapshot) -> T:
-        if last[0] is not snap:
-            last[1] = build(snap)
-            last[0] = snap
-        answer: T = last[1]
-        return answer
-
-    return get

@@ -21,9 +21,8 @@ from typing import Any
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.datastructures.headers import MediaTypeHeader
-from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 from app.catalogue.errors import (
     CatalogueNotLoaded,
@@ -42,6 +41,9 @@ from app.requestid import REQUEST_ID_HEADER as REQUEST_ID_HEADER
 from app.requestid import request_id as request_id
 
 log = logging.getLogger("errcat")
+
+
+ERROR_ANSWERED = "errcat.error"  # in the scope's state: the error answered in the envelope
 
 
 class CatalogueError(Exception):
@@ -101,29 +103,6 @@ _DEFAULT_FIX = {
 }
 
 
-class RequestIdMiddleware:
-    """Echo the request id on every answer (a plain ASGI wrapper: cheap on the hot path)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        rid = request_id(scope).encode()
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                if not any(k.lower() == b"x-request-id" for k, _ in headers):
-                    headers.append((b"x-request-id", rid))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
 def _public_name(request: Request[Any, Any, Any], key: str) -> str:
     """The name the client sent (``from``), not the handler's Python name (``start``)."""
     try:
@@ -168,6 +147,21 @@ def envelope_response(
         media_type=MediaType.JSON,
         headers={**error.headers, "X-Request-ID": rid, "Cache-Control": "no-store"},
     )
+
+
+def envelope_answer(
+    snapshot: Snapshot | None, scope: Scope, error: CatalogueError
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """``envelope_response`` as the bytes sent (status, headers, body), for answers given
+    before routing (the rate limit's 429, a lookup's 400 and 404)."""
+    response = envelope_response(snapshot, scope, error)
+    body = msgspec.json.encode(response.content)
+    headers = [  # in the order Litestar sends a Response's: its own headers first
+        *((k.lower().encode(), str(v).encode()) for k, v in response.headers.items()),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(body)),
+    ]
+    return error.status, headers, body
 
 
 _PROBLEM = MediaTypeHeader(PROBLEM_MEDIA_TYPE)
@@ -229,16 +223,24 @@ def _from_http_exception(request: Request[Any, Any, Any], exc: HTTPException) ->
     )
 
 
+def domain_error(exc: CatalogueProblem) -> CatalogueError | None:
+    """A domain exception as the error errcat answers with (None: a kind the table lacks)."""
+    mapped = domain_status(exc)
+    if mapped is None:
+        return None
+    status, prefer = mapped
+    return CatalogueError(
+        status, exc.message, suggested_fix=exc.suggested_fix, errors=exc.errors, prefer=prefer
+    )
+
+
 def as_catalogue_error(request: Request[Any, Any, Any], exc: Exception) -> CatalogueError:
     """Any exception as the error errcat answers with."""
     if isinstance(exc, CatalogueError):
         return exc
-    mapped = domain_status(exc) if isinstance(exc, CatalogueProblem) else None
-    if mapped is not None and isinstance(exc, CatalogueProblem):
-        status, prefer = mapped
-        return CatalogueError(
-            status, exc.message, suggested_fix=exc.suggested_fix, errors=exc.errors, prefer=prefer
-        )
+    error = domain_error(exc) if isinstance(exc, CatalogueProblem) else None
+    if error is not None:
+        return error
     if isinstance(exc, HTTPException):
         return _from_http_exception(request, exc)
     log.exception("unhandled error", extra={"request_id": request_id(request.scope)})
@@ -258,6 +260,9 @@ def make_exception_handler(
         error = as_catalogue_error(request, exc)
         if prefers_problem_details(request.scope):
             return problem_response(current_snapshot(), request, error)
+        # Noted for the response cache, which keeps a catalogue route's 400/404 as the error
+        # (never as bytes) and answers it again through envelope_answer.
+        request.scope["state"][ERROR_ANSWERED] = error
         return envelope_response(current_snapshot(), request.scope, error)
 
     return handle

@@ -13,8 +13,9 @@ from litestar import Response, Router, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 
-from app.api.common import CACHEABLE, error_responses, per_snapshot
+from app.api.common import CACHEABLE, error_responses
 from app.catalogue.export import CatalogueExport, render_export
+from app.catalogue.model import Snapshot
 from app.live import LiveCatalogue
 
 
@@ -72,7 +73,9 @@ _DESCRIPTION = (
 
 
 def _handler(live: LiveCatalogue, export: _Export) -> HTTPRouteHandler:
-    render = per_snapshot(lambda snap: render_export(snap, export.fmt))
+    def render(snap: Snapshot) -> bytes:
+        return render_export(snap, export.fmt)
+
     headers = {"Content-Disposition": export.disposition}
     ok = ResponseSpec(
         data_container=CatalogueExport if export.fmt == "json" else str,
@@ -82,7 +85,9 @@ def _handler(live: LiveCatalogue, export: _Export) -> HTTPRouteHandler:
     )
 
     def answer() -> Response[bytes]:
-        return Response(render(live.snapshot), media_type=export.media_type, headers=headers)
+        return Response(
+            live.derived(live.snapshot, render), media_type=export.media_type, headers=headers
+        )
 
     return get(
         export.path,

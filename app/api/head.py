@@ -1,19 +1,16 @@
-"""HEAD for every GET route (RFC 9110: wherever GET works): run GET, send no body.
+"""HEAD for every GET route (RFC 9110: wherever GET works), and ``Allow`` saying so.
 
-Litestar routes HEAD only to handlers declared for it, and answers 405 before any middleware
-runs, so this wraps the application's ASGI handler itself (see ``main.create_app``). For the
-same reason Litestar's 405 answers list only the declared methods in ``Allow``; since HEAD is
-served wherever GET is, ``Allow`` names HEAD wherever it names GET.
+Litestar routes HEAD only to handlers declared for it and answers 405 before any middleware
+runs, so the layer before routing (``app.api.front``) serves HEAD as GET without the body; for
+the same reason Litestar's 405 answers list only the declared methods in ``Allow``: these
+functions add HEAD wherever GET is named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import cast
 
-from litestar.enums import ScopeType
 from litestar.routes import BaseRoute, HTTPRoute
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
 def allow_with_head(value: bytes) -> bytes:
@@ -26,12 +23,15 @@ def allow_with_head(value: bytes) -> bytes:
     return b", ".join(methods)
 
 
-def _add_head_to_405(message: Message) -> None:
-    if message["type"] == "http.response.start" and message["status"] == 405:
-        message["headers"] = [
-            (k, allow_with_head(v) if k.lower() == b"allow" else v)
-            for k, v in message.get("headers", ())
-        ]
+def allow_head_in_405(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A 405's headers with HEAD beside GET in ``Allow`` (a HEAD answered 405 is a GET answered
+    405: its Allow has no GET, hence no HEAD)."""
+    return [(k, allow_with_head(v) if k.lower() == b"allow" else v) for k, v in headers]
+
+
+def with_allow(headers: list[tuple[bytes, bytes]], allow: bytes) -> list[tuple[bytes, bytes]]:
+    """An OPTIONS answer's headers with ``Allow`` the route's own (``allow_by_route``)."""
+    return [*((k, v) for k, v in headers if k.lower() != b"allow"), (b"allow", allow)]
 
 
 def allow_by_route(routes: Iterable[BaseRoute]) -> dict[str, bytes]:
@@ -46,46 +46,3 @@ def allow_by_route(routes: Iterable[BaseRoute]) -> dict[str, bytes]:
         for route in routes
         if isinstance(route, HTTPRoute)
     }
-
-
-class HeadAsGet:
-    def __init__(self, app: ASGIApp, allow: dict[str, bytes] | None = None) -> None:
-        self.app = app
-        self.allow = allow or {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope["method"] == "GET":
-            # A GET answered 405 has no GET in its Allow, so nothing to add: the hot path is bare.
-            await self.app(scope, receive, send)
-            return
-
-        if scope["method"] != "HEAD":
-
-            async def allow_head(message: Message) -> None:
-                _add_head_to_405(message)
-                if (
-                    scope["method"] == "OPTIONS"
-                    and message["type"] == "http.response.start"
-                    and message["status"] < 300
-                    and (allow := self.allow.get(scope.get("path_template", ""))) is not None
-                ):
-                    message["headers"] = [
-                        *((k, v) for k, v in message.get("headers", ()) if k.lower() != b"allow"),
-                        (b"allow", allow),
-                    ]
-                await send(message)
-
-            await self.app(scope, receive, allow_head)
-            return
-
-        async def headers_only(message: Message) -> None:
-            if message["type"] == "http.response.body":
-                message = {**message, "body": b""}
-            await send(message)
-
-        # The headers (Content-Length included) stay those of the GET answer, as HEAD requires
-        # (a HEAD answered 405 is a GET answered 405: its Allow has no GET, hence no HEAD); the
-        # mark lets the metrics count it as the HEAD it was (app.observability).
-        # cast: the mark is a key the ASGI scope TypedDict does not declare.
-        get_scope = cast("Scope", {**scope, "method": "GET", "errcat.head": True})
-        await self.app(get_scope, receive, headers_only)

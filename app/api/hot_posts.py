@@ -4,8 +4,8 @@ These are the two checks that other services call on their error path, so their 
 framework's as much as the check's: routing, the Request object, parameter parsing and the
 middleware stack cost more than validating an envelope. The common case is a JSON (or, for
 /decode, plain-text) body of a declared length within the route's limit, no query string and no
-``Origin``: for it this layer reads the body, calls the very function the handler calls, and
-sends the encoded report under the headers the application itself last sent for the route.
+``Origin``: for it ``app.api.front`` has this read the body and call the very function the
+handler calls; the encoded report is sent as JSON under the heads every answer gets there.
 
 What keeps it identical to the handler:
 - Every other request goes to the application unchanged, its body replayed as it was read:
@@ -13,8 +13,6 @@ What keeps it identical to the handler:
   without ``Content-Length`` or over the limit, a client that hangs up. So are bodies the report
   function refuses (a ``CatalogueProblem``: empty, not JSON, nested too deeply): the handler
   gives those their 4xx.
-- The headers are learnt from the application's own 200 answer to such a request (less the
-  length and the request id), once per snapshot; until then the application answers.
 - Tests send each route's bodies both ways and compare the answers byte for byte.
 
 Routing-derived scope keys that outer layers read (``path_template`` for metrics) are set as
@@ -23,30 +21,17 @@ routing would set them.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import NamedTuple
 
 import msgspec
-from litestar.enums import ScopeType
-from litestar.types import (
-    ASGIApp,
-    HTTPResponseBodyEvent,
-    HTTPResponseStartEvent,
-    Message,
-    Receive,
-    ReceiveMessage,
-    Scope,
-    Send,
-)
+from litestar.types import HTTPScope, Receive, ReceiveMessage
 
-from app.api.errors import REQUEST_ID_HEADER, request_id
-from app.api.response_cache import Recorder, with_length
+from app.api.response_cache import Answer, json_answer
 from app.catalogue.errors import CatalogueProblem
 from app.catalogue.model import Snapshot
 from app.live import LiveCatalogue
 
-_REQUEST_ID = REQUEST_ID_HEADER.encode()
 _CONTENT_LENGTH = b"content-length"
 
 # The report for a body, as the route's handler computes it for a request with no query.
@@ -61,46 +46,23 @@ class HotPost(NamedTuple):
 
 class HotPosts:
     def __init__(
-        self,
-        app: ASGIApp,
-        live: LiveCatalogue,
-        routes: dict[str, HotPost],
-        record: Recorder | None = None,
+        self, live: LiveCatalogue, routes: dict[str, HotPost], enabled: bool = True
     ) -> None:
-        self.app = app
         self.live = live
         self.routes = routes
-        self.record = record
-        self._snapshot: object = None
-        self._learnt: dict[str, list[tuple[bytes, bytes]]] = {}  # path -> its 200's headers
+        self.enabled = enabled  # RESPONSE_CACHE: off, every request goes on to routing
 
-    def forget(self) -> None:
-        """Drop the learnt headers and the snapshot they came from (on a swap)."""
-        self._learnt.clear()
-        self._snapshot = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: HTTPScope, receive: Receive) -> tuple[Answer | None, Receive]:
+        """The report for a POST in the common case, or None and ``receive`` as if unread."""
         if (
-            scope["type"] != ScopeType.HTTP
+            not self.enabled
             or scope["method"] != "POST"
             or (route := self.routes.get(scope["path"])) is None
             or scope["query_string"]
             or (snap := self.live.loaded) is None
+            or (length := self._declared_length(scope, route)) is None
         ):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        if snap is not self._snapshot:
-            self.forget()
-            self._snapshot = snap
-        length = self._declared_length(scope, route)
-        headers = self._learnt.get(scope["path"])
-        if length is None:
-            await self.app(scope, receive, send)
-            return
-        if headers is None:
-            await self._answer_and_learn(scope, receive, send, snap)
-            return
+            return None, receive
         read, body = await _read(receive, length)
         if body is not None:
             try:
@@ -108,15 +70,12 @@ class HotPosts:
             except CatalogueProblem:
                 pass  # the handler refuses it, in its own words
             else:
-                encoded = msgspec.json.encode(report)
-                await self._send(scope, send, headers, encoded)
-                if self.record is not None:
-                    self.record(scope, 200, time.perf_counter() - started)
-                return
-        await self.app(scope, _replaying(read, receive), send)
+                scope["path_template"] = scope["path"]  # these routes have no path parameters
+                return json_answer(200, msgspec.json.encode(report)), receive
+        return None, _replaying(read, receive)
 
     @staticmethod
-    def _declared_length(scope: Scope, route: HotPost) -> int | None:
+    def _declared_length(scope: HTTPScope, route: HotPost) -> int | None:
         """The body's declared length when the request is the common case, else None."""
         content_type: bytes | None = None
         length: bytes | None = None
@@ -135,39 +94,6 @@ class HotPosts:
             return None
         declared = int(length)
         return declared if declared <= route.max_body else None
-
-    async def _send(
-        self, scope: Scope, send: Send, headers: list[tuple[bytes, bytes]], body: bytes
-    ) -> None:
-        scope["path_template"] = scope["path"]  # these routes have no path parameters
-        start_headers = [
-            *with_length(headers, len(body)),
-            (_REQUEST_ID, request_id(scope).encode()),
-        ]
-        await send(
-            HTTPResponseStartEvent(type="http.response.start", status=200, headers=start_headers)
-        )
-        await send(HTTPResponseBodyEvent(type="http.response.body", body=body, more_body=False))
-
-    async def _answer_and_learn(
-        self, scope: Scope, receive: Receive, send: Send, snap: Snapshot
-    ) -> None:
-        learnt: list[tuple[bytes, bytes]] | None = None
-
-        async def watch(message: Message) -> None:
-            nonlocal learnt
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                learnt = [(k, v) for k, v in message.get("headers", ()) if k.lower() != _REQUEST_ID]
-            await send(message)
-
-        await self.app(scope, receive, watch)
-        if (
-            learnt is not None
-            and scope.get("path_template") == scope["path"]
-            and any(k.lower() == _CONTENT_LENGTH for k, _ in learnt)
-            and self.live.loaded is snap
-        ):
-            self._learnt[scope["path"]] = learnt
 
 
 async def _read(receive: Receive, length: int) -> tuple[list[ReceiveMessage], bytes | None]:

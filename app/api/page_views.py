@@ -11,7 +11,7 @@ from typing import Any
 from litestar import MediaType
 from litestar.response import Template
 
-from app.api.common import parse_int, per_snapshot
+from app.api.common import parse_int
 from app.catalogue.errors import InvalidFilter, InvalidInteger
 from app.catalogue.integrity import integrity_report
 from app.catalogue.integrity_rules import Finding, IntegrityReport
@@ -74,9 +74,6 @@ class PageData:
         return [f for f in self.report.findings if section.name in f.sections]
 
 
-page_data = per_snapshot(PageData)
-
-
 def status_phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -118,8 +115,8 @@ def _base_context(data: PageData, active: str = "") -> dict[str, Any]:
 # --- the pages --------------------------------------------------------------------------------
 
 
-def catalogue_page(snap: Snapshot, params: dict[str, str]) -> Template:
-    data = page_data(snap)
+def catalogue_page(data: PageData, params: dict[str, str]) -> Template:
+    snap = data.snap
     form = {k: params.get(k, "").strip() for k in ("q", "status", "service")}
     error = None
     entries: tuple[Entry, ...] = ()
@@ -143,16 +140,15 @@ def catalogue_page(snap: Snapshot, params: dict[str, str]) -> Template:
     return _page("catalogue.html", context, 400 if error else 200)
 
 
-def findings_page(snap: Snapshot) -> Template:
-    data = page_data(snap)
+def findings_page(data: PageData) -> Template:
     return _page(
         "findings.html",
         {**_base_context(data, "findings"), "report": data.report},
     )
 
 
-def code_page(snap: Snapshot, raw: str, namespace: str | None) -> Template:
-    data = page_data(snap)
+def code_page(data: PageData, raw: str, namespace: str | None) -> Template:
+    snap = data.snap
     try:
         number = parse_int(raw, "code")  # the API's own rule, so both answers agree
     except InvalidInteger:
@@ -185,8 +181,8 @@ def code_page(snap: Snapshot, raw: str, namespace: str | None) -> Template:
     return _page("code.html", context, 200, SECURITY_HEADERS)
 
 
-def service_page_for(snap: Snapshot, raw: str) -> Template:
-    data = page_data(snap)
+def service_page_for(data: PageData, raw: str) -> Template:
+    snap = data.snap
     name = raw.lstrip("/")
     section = find_section(snap, name)
     if section is None:

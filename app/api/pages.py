@@ -5,8 +5,8 @@ which errcat serves itself like every asset (``/static/``, ``/vendor/swagger-ui/
 pages work with no other host reachable. A browser (``Accept`` ranking ``text/html`` above JSON)
 gets the page of ``GET /codes/{code}`` and ``GET /services/{service}`` through a
 ``before_request`` hook, every other client the JSON handler; both answers carry ``Vary:
-Accept`` (``VaryAccept``). Here: negotiation, routes, hooks and wiring; what each page shows is
-``page_views``'.
+Accept`` (``with_vary_accept``). Here: negotiation, routes, hooks and wiring; what each page
+shows is ``page_views``'.
 """
 
 from __future__ import annotations
@@ -20,16 +20,15 @@ import swagger_ui_bundle
 from litestar import MediaType, Request, Response, Router, get
 from litestar.datastructures import CacheControlHeader
 from litestar.datastructures.headers import MediaTypeHeader
-from litestar.enums import ScopeType
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.page_views import (
     SECURITY_HEADERS,
+    PageData,
     catalogue_page,
     code_page,
     findings_page,
@@ -97,42 +96,30 @@ def _html_ranked_first(raw: bytes) -> bool:
 NEGOTIATED_ROUTES = frozenset({"/codes/{code}", "/services/{service}"})
 
 
-class VaryAccept:
-    """``Vary: Accept`` on every answer of a negotiated route, merged with what is there.
+def with_vary_accept(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """A negotiated route's headers with ``Accept`` in ``Vary``, merged with what is there.
 
-    An ASGI wrapper around the application rather than a response hook: Litestar's CORS
-    middleware sets ``Vary: Origin`` over any earlier value, so a hook's ``Vary: Accept`` was
-    lost on cross-origin requests (caches could then hand a browser JSON, or a client HTML).
+    Applied before routing's answer leaves (``app.api.front``) rather than in a response hook:
+    Litestar's CORS middleware sets ``Vary: Origin`` over any earlier value, so a hook's ``Vary:
+    Accept`` was lost on cross-origin requests (caches could then hand a browser JSON).
     """
+    if not any(k.lower() == b"vary" for k, _ in headers):
+        return [*headers, (b"vary", b"Accept")]  # nothing to merge (CORS off): the hot path
+    vary = [
+        part.strip()
+        for k, v in headers
+        if k.lower() == b"vary"
+        for part in v.split(b",")
+        if part.strip()
+    ]
+    if b"accept" not in {part.lower() for part in vary}:
+        vary.append(b"Accept")
+    return [*((k, v) for k, v in headers if k.lower() != b"vary"), (b"vary", b", ".join(vary))]
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_vary(message: Message) -> None:
-            if (
-                message["type"] == "http.response.start"
-                and scope.get("path_template") in NEGOTIATED_ROUTES
-            ):
-                headers = list(message.get("headers", ()))
-                vary = [
-                    part.strip()
-                    for k, v in headers
-                    if k.lower() == b"vary"
-                    for part in v.split(b",")
-                    if part.strip()
-                ]
-                if b"accept" not in {part.lower() for part in vary}:
-                    vary.append(b"Accept")
-                headers = [(k, v) for k, v in headers if k.lower() != b"vary"]
-                message = {**message, "headers": [*headers, (b"vary", b", ".join(vary))]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_vary)
+def page_data(live: LiveCatalogue) -> PageData:
+    """What the pages derive from the served snapshot, built once per snapshot."""
+    return live.derived(live.snapshot, PageData)
 
 
 BeforeRequest = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]
@@ -147,7 +134,7 @@ def code_page_hook(live: LiveCatalogue) -> BeforeRequest:
         namespace = request.query_params.get("namespace")
         if namespace is not None and namespace not in NAMESPACES:
             return None  # the JSON handler explains the bad parameter
-        return code_page(live.snapshot, request.path_params["code"], namespace)
+        return code_page(page_data(live), request.path_params["code"], namespace)
 
     return hook
 
@@ -158,7 +145,7 @@ def service_page_hook(live: LiveCatalogue) -> BeforeRequest:
     async def hook(request: Request[Any, Any, Any]) -> Response[Any] | None:
         if not prefers_html(request.scope["headers"]):
             return None
-        return service_page_for(live.snapshot, request.path_params["service"])
+        return service_page_for(page_data(live), request.path_params["service"])
 
     return hook
 
@@ -166,11 +153,11 @@ def service_page_hook(live: LiveCatalogue) -> BeforeRequest:
 def build_router(live: LiveCatalogue) -> Router:
     @get("/", sync_to_thread=False, media_type=MediaType.HTML)
     def index(request: Request[Any, Any, Any]) -> Template:
-        return catalogue_page(live.snapshot, dict(request.query_params))
+        return catalogue_page(page_data(live), dict(request.query_params))
 
     @get("/findings", sync_to_thread=False, media_type=MediaType.HTML)
     def findings() -> Template:
-        return findings_page(live.snapshot)
+        return findings_page(page_data(live))
 
     return Router(path="/", route_handlers=[index, findings], include_in_schema=False)
 

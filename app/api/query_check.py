@@ -10,12 +10,13 @@ carry tracking parameters and a page should not refuse them.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
-from litestar.enums import ScopeType
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.params import BodyKwarg, DependencyKwarg, ParameterKwarg
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Guard, HTTPScope
 
 from app.api.errors import CatalogueError
 from app.api.pages import prefers_html
@@ -82,25 +83,28 @@ def unknown_parameters_error(
     )
 
 
-class UnknownQueryMiddleware:
-    """Refuses a request whose query string names a parameter its route does not declare."""
+def unknown_query_guard() -> Guard:
+    """A guard for every route: refuses a request whose query string names a parameter its
+    route does not declare (a guard runs after routing and before any parameter is parsed)."""
+    accepted_by_handler: dict[int, frozenset[str] | None] = {}
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.accepted: dict[int, frozenset[str] | None] = {}
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        scope = cast("HTTPScope", connection.scope)  # guards run for HTTP routes only here
+        query_string = scope["query_string"]
+        if not query_string:
+            return
+        # Litestar hands guards a copy of the handler: the routed one, kept for the app's life,
+        # is the stable key.
+        key = id(scope.get("route_handler", handler))
+        if key not in accepted_by_handler:
+            accepted_by_handler[key] = accepted_query(handler)
+        accepted = accepted_by_handler[key]
+        if accepted is None or prefers_html(scope["headers"]):
+            return
+        unknown = unknown_parameters(query_string, accepted)
+        if unknown:
+            template = next(iter(handler.paths))
+            path = re.sub(r"{(\w+):\w+}", r"{\1}", template)
+            raise unknown_parameters_error(scope["method"], path, unknown, accepted)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        query_string = scope.get("query_string", b"")
-        handler = scope.get("route_handler")
-        if query_string and scope["type"] == ScopeType.HTTP and handler is not None:
-            key = id(handler)
-            if key not in self.accepted:
-                self.accepted[key] = accepted_query(handler)
-            accepted = self.accepted[key]
-            if accepted is not None and not prefers_html(scope["headers"]):
-                unknown = unknown_parameters(query_string, accepted)
-                if unknown:
-                    template = next(iter(handler.paths))
-                    path = re.sub(r"{(\w+):\w+}", r"{\1}", template)
-                    raise unknown_parameters_error(scope["method"], path, unknown, accepted)
-        await self.app(scope, receive, send)
+    return guard

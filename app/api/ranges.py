@@ -14,7 +14,6 @@ from app.api.common import (
     NamespaceParam,
     error_responses,
     parse_int,
-    per_snapshot,
 )
 from app.api.schemas import RangeList, RangeResolution, RangeSection, RangeSummary
 from app.catalogue.model import Snapshot
@@ -40,7 +39,6 @@ def _range_list(snap: Snapshot) -> RangeList:
 
 
 def build_router(live: LiveCatalogue) -> Router:
-    range_list = per_snapshot(_range_list)
 
     @get(
         "/ranges",
@@ -50,7 +48,7 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(),
     )
     def list_ranges() -> RangeList:
-        return range_list(live.snapshot)
+        return live.derived(live.snapshot, _range_list)
 
     @get(
         "/ranges/resolve",

@@ -1,83 +1,68 @@
-"""Answers of the catalogue routes, encoded once per snapshot and replayed before routing.
+"""GET answers of the catalogue routes given before routing: kept bytes, or computed.
 
 Every route marked ``CACHEABLE`` answers as a function of the loaded snapshot and of the
-request's path, query string and negotiation headers alone (see app.api.caching). So the first
-200 answer to such a request is kept as bytes (status, headers, body) and later identical
-requests are answered from those bytes without routing, parsing, validation or encoding: the
-framework's per-request work is what kept lookups at about 0.7x of a bare Litestar app.
+request's path, query string and negotiation headers alone, so ``app.api.front`` asks this
+cache first:
+- ``lookup``: the body (and the route's own headers: type, length, CORS, a page's policy) of an
+  earlier routed 200 to the same request, kept per snapshot; or, for ``GET /codes/{code}``
+  with no query and no ``Origin``, the answer computed by the handler's own function (its
+  errors in the envelope from ``app.api.errors``). Every other header (ETag, Cache-Control,
+  Vary, nosniff, the request id, a 304) is added by the front's one head builder, to routed
+  and cached answers alike: nothing is learnt from an earlier answer.
+- ``keeping``: wraps the send of a routed answer to keep it when it is a cacheable 200, or the
+  error (not its bytes) when it is such a route's 400 or 404 in the envelope.
 
-What keeps it correct:
-- Only what the application itself answered is replayed (never a constructed answer), so a
-  replay is byte-identical to the handler's answer but for the request id, which is the
-  request's own (tests compare every code both ways).
-- The key holds everything such an answer depends on: path, raw query string, the outcome of
-  content negotiation (HTML or JSON, decided by the very function the pages use, so a header
-  sent twice cannot make a replay differ from what the handler would choose) and every
-  ``Origin`` value (CORS headers). ``If-None-Match`` is answered as the conditional-GET
-  middleware would: a 304 with the same headers, less the body's.
-- A new snapshot empties the cache (compared by identity on every request); an answer produced
-  while the snapshot was swapped is not kept.
-- Bounded: at most ``max_entries`` answers of at most ``max_body`` bytes each and
-  ``max_total`` bytes in all; past either bound the oldest go first (query strings are the
-  client's to vary: 4,096 listings of 55 KB each once took a process from 88 to 320 MB).
-- Routing-derived scope keys that outer layers read (``path_template`` for metrics) are kept
-  with the answer and restored on a replay.
-- Where it sits (``main.create_app``): outermost unless a rate limit is set, so that a replay
-  skips every other layer; what it keeps was learnt from answers that passed them all
-  (nosniff, CORS), and it records its own answers through ``record`` (metrics, access log).
-  With a rate limit it sits inside the limiter, which counts every request and adds headers of
-  its own to each answer.
-
-Two more kinds of answer are replayed, both because clients poll them:
-- The deterministic errors of these routes (400 and 404: a code the page lacks, which the live
-  platform sends) carry the request id in their body, so they are kept with the body split
-  around it and replayed with the request's own id. They are keyed on every ``Accept`` value,
-  since errors negotiate problem details too, and kept only when the id occurs exactly once.
-- Routes given in ``computed`` (``GET /codes/{code}``) have a cheap answer function: a miss is
-  answered by that function's encoded Struct under the headers the application last sent for
-  the route, without routing, once one answer has taught them. With 100,000 codes most lookups
-  miss any bounded cache; this keeps them off the framework's path. The function is the one the
-  handler calls, and the tests compare every code both ways.
+The key holds everything such an answer depends on: path, raw query string, the outcome of
+content negotiation (decided by the very function the pages use) and every ``Origin`` value
+(CORS headers). A new snapshot empties the cache (compared by identity on every request); an
+answer produced while the snapshot was swapped is not kept. Bounded: at most ``max_entries``
+answers of at most ``max_body`` bytes each and ``max_total`` bytes in all; past either bound the
+oldest go first (query strings are the client's to vary: 4,096 listings of 55 KB each once took
+a process from 88 to 320 MB).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import NamedTuple
 
 import msgspec
-from litestar.enums import ScopeType
-from litestar.types import (
-    ASGIApp,
-    HTTPResponseStartEvent,
-    HTTPScope,
-    Message,
-    Receive,
-    Scope,
-    Send,
-)
+from litestar.types import HTTPScope, Message, Send
 
-from app.api.caching import matches_if_none_match
-from app.api.errors import REQUEST_ID_HEADER, request_id
+from app.api.errors import (
+    ERROR_ANSWERED,
+    CatalogueError,
+    domain_error,
+    envelope_answer,
+    prefers_problem_details,
+)
 from app.api.pages import accept_prefers_html
 from app.catalogue.errors import CatalogueProblem
 from app.catalogue.model import Snapshot
 from app.live import LiveCatalogue
 
-_BODY_HEADERS = (b"content-length", b"content-type")
-_REQUEST_ID = REQUEST_ID_HEADER.encode()
-_CONTENT_LENGTH = b"content-length"
-# The errors a catalogue route gives for what the request names, whatever else happens.
-_KEPT_ERRORS = frozenset({400, 404})
-MAX_ERROR_BODY = 4096  # an envelope is a few hundred bytes: 1,024 of them stay under 4 MiB
+Header = tuple[bytes, bytes]
+JSON_TYPE: Header = (b"content-type", b"application/json")
+# In the scope's state: the answer is a cacheable route's (the head builder adds its validator).
+CACHEABLE_ANSWER = "errcat.cacheable"
+_PENDING = "errcat.keep"  # in the scope's state: where a routed answer would be kept
+_REQUEST_ID = b"x-request-id"  # Litestar sends header names in lower case
 
-# A path's answer computed from the snapshot and the rest of the path (None: let the
-# application answer); may raise a CatalogueProblem, as the handler would.
-AnswerFunction = Callable[[Snapshot, str], msgspec.Struct | None]
-# Records an answer given here (scope, status, seconds) where no outer layer sees it: metrics and
-# the access log (app.observability.RequestObserver.record).
-Recorder = Callable[[HTTPScope, int, float], None]
+# A path's answer computed from the snapshot and the rest of the path; may raise a
+# CatalogueProblem, as the handler would.
+AnswerFunction = Callable[[Snapshot, str], msgspec.Struct]
+
+
+class Answer(NamedTuple):
+    """An answer given before routing: its status, its own headers and its body."""
+
+    status: int
+    headers: list[Header]
+    body: bytes
+
+
+def json_answer(status: int, body: bytes) -> Answer:
+    return Answer(status, [JSON_TYPE, (b"content-length", b"%d" % len(body))], body)
 
 
 class Computed(NamedTuple):
@@ -87,54 +72,26 @@ class Computed(NamedTuple):
 
 
 class Kept(NamedTuple):
-    headers: list[tuple[bytes, bytes]]  # as sent, less the request id
-    not_modified_headers: list[tuple[bytes, bytes]]  # the 304's: less the body's headers too
+    headers: list[Header]  # as routing sent them, less the request id
     body: bytes
-    etag: bytes
     path_template: str
-
-
-class Learnt(NamedTuple):
-    """A computed route's last JSON answer, as a template for answers computed without it."""
-
-    before_length: list[tuple[bytes, bytes]]  # its headers up to Content-Length (request id out)
-    length_name: bytes  # Content-Length as the application spelled it
-    after_length: list[tuple[bytes, bytes]]  # and after it
-    kept: Kept
-
-    @classmethod
-    def of(cls, kept: Kept) -> Learnt | None:
-        at = next(
-            (i for i, (k, _) in enumerate(kept.headers) if k.lower() == _CONTENT_LENGTH), None
-        )
-        if at is None:
-            return None
-        headers = kept.headers
-        return cls(headers[:at], headers[at][0], headers[at + 1 :], kept)
-
-    def headers(self, body: bytes) -> list[tuple[bytes, bytes]]:
-        """What the application would have sent with ``body``: only the length differs."""
-        return [*self.before_length, (self.length_name, b"%d" % len(body)), *self.after_length]
 
 
 class KeptError(NamedTuple):
-    status: int
-    headers: list[tuple[bytes, bytes]]  # as sent, less the request id
-    before_id: bytes  # the body up to the request id
-    after_id: bytes  # and after it
+    """A catalogue route's 400 or 404 in the envelope: the error, answered again by
+    ``envelope_answer`` with the request's own id (errors are never replayed as bytes)."""
+
+    error: CatalogueError
     path_template: str
 
 
-def with_length(headers: list[tuple[bytes, bytes]], length: int) -> list[tuple[bytes, bytes]]:
-    """``headers`` with Content-Length saying ``length`` (in place, so the order is kept)."""
-    value = str(length).encode()
-    return [(k, value) if k.lower() == _CONTENT_LENGTH else (k, v) for k, v in headers]
+# The errors a catalogue route gives for what the request names, whatever else happens.
+KEPT_ERRORS = frozenset({400, 404})
 
 
 class ResponseCache:
     def __init__(
         self,
-        app: ASGIApp,
         live: LiveCatalogue,
         *,
         computed: tuple[Computed, ...] = (),
@@ -142,21 +99,18 @@ class ResponseCache:
         max_body: int = 1_048_576,
         max_total: int = 16 * 1_048_576,
         max_errors: int = 1024,
-        record: Recorder | None = None,
+        enabled: bool = True,
     ) -> None:
-        self.app = app
         self.live = live
-        self.record = record
         self.computed = computed
         self.max_entries = max_entries
         self.max_body = max_body
         self.max_total = max_total
         self.max_errors = max_errors
+        self.enabled = enabled  # RESPONSE_CACHE: off, every request goes on to routing
         self._snapshot: object = None
         self._kept: dict[tuple[object, ...], Kept] = {}
         self._errors: dict[tuple[object, ...], KeptError] = {}
-        # Per computed route and Origin values: its last JSON answer (for the headers).
-        self._learnt: dict[tuple[object, object], Learnt] = {}
         self._bytes = 0
 
     def __len__(self) -> int:
@@ -166,23 +120,20 @@ class ResponseCache:
         """Drop every kept answer and the snapshot they came from (on a swap)."""
         self._kept.clear()
         self._errors.clear()
-        self._learnt.clear()
         self._bytes = 0
         self._snapshot = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def lookup(self, scope: HTTPScope) -> Answer | None:
+        """The answer to a GET (HEAD arrives as GET) without routing, or None."""
         snap = self.live.loaded
-        if scope["type"] != ScopeType.HTTP or scope["method"] != "GET" or snap is None:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
+        if not self.enabled or scope["method"] != "GET" or snap is None:
+            return None
         if snap is not self._snapshot:
             self.forget()
             self._snapshot = snap
-        # One pass over the headers (the hot path); the first Accept and If-None-Match count, as
-        # in negotiation and the conditional-GET middleware, and every Origin (CORS).
+        # One pass over the headers (the hot path); the first Accept counts, as in negotiation,
+        # and every Origin (CORS).
         accept: bytes | None = None
-        if_none_match = b""
         origin = b""
         for name, value in scope["headers"]:
             if name == b"accept":
@@ -190,187 +141,86 @@ class ResponseCache:
                     accept = value
             elif name == b"origin":
                 origin = value if not origin else origin + b"\n" + value
-            elif name == b"if-none-match" and not if_none_match:
-                if_none_match = value
         html = accept_prefers_html(accept)
         path = scope["path"]
         query = scope["query_string"]
         key = (path, query, html, origin)
         kept = self._kept.get(key)
         if kept is not None:
-            status = await self._replay(scope, send, kept, if_none_match)
-        elif not html and not query and (computed := self._compute(path, snap, origin)):
-            status = await self._replay_computed(scope, send, key, *computed, if_none_match)
-        else:
-            # Errors negotiate problem details too: keyed on every Accept value.
-            accepts = b"\n".join(v for k, v in scope["headers"] if k == b"accept")
-            error_key = (path, query, accepts, origin)
-            error = self._errors.get(error_key)
-            if error is None:
-                await self._answer_and_keep(scope, receive, send, key, error_key, snap)
-                return
-            status = await self._replay_error(scope, send, error)
-        if self.record is not None:
-            self.record(scope, status, time.perf_counter() - started)
+            scope["path_template"] = kept.path_template
+            scope["state"][CACHEABLE_ANSWER] = True
+            return Answer(200, kept.headers, kept.body)
+        if not html and not query and not origin:
+            answer = self._compute(scope, path, snap)
+            if answer is not None:
+                return answer
+        kept_error = self._errors.get(key)
+        if kept_error is not None and not prefers_problem_details(scope):
+            scope["path_template"] = kept_error.path_template
+            return Answer(*envelope_answer(snap, scope, kept_error.error))
+        scope["state"][_PENDING] = (key, snap)
+        return None
 
-    def _compute(self, path: str, snap: Snapshot, origin: bytes) -> tuple[Learnt, bytes] | None:
-        """A computed route's answer to ``path`` (its headers' template and its body), or None
-        when the application must answer."""
+    def _compute(self, scope: HTTPScope, path: str, snap: Snapshot) -> Answer | None:
         for route in self.computed:
             if not path.startswith(route.prefix):
                 continue
-            learnt = self._learnt.get((route.path_template, origin))
-            if learnt is None:
-                return None  # nothing taught yet: the application answers (and teaches)
             try:
-                answer = route.answer(snap, path[len(route.prefix) :])
-            except CatalogueProblem:
-                return None  # the application gives the error (then kept as one, if it may be)
-            if answer is None:
-                return None
-            return learnt, msgspec.json.encode(answer)
+                found = route.answer(snap, path[len(route.prefix) :])
+            except CatalogueProblem as exc:
+                error = domain_error(exc)
+                if error is None or prefers_problem_details(scope):
+                    return None  # routing answers it (problem details, an unknown kind)
+                scope["path_template"] = route.path_template
+                return Answer(*envelope_answer(snap, scope, error))
+            scope["path_template"] = route.path_template
+            scope["state"][CACHEABLE_ANSWER] = True
+            return json_answer(200, msgspec.json.encode(found))
         return None
 
-    # Plain dict displays below (not the TypedDict constructors): this runs per replayed answer.
-
-    async def _replay(
-        self,
-        scope: Scope,
-        send: Send,
-        kept: Kept,
-        if_none_match: bytes,
-        answer: tuple[list[tuple[bytes, bytes]], bytes] | None = None,
-    ) -> int:
-        """``kept`` replayed; or, given an ``answer`` (headers and body) computed under its
-        headers, that answer."""
-        headers, body = answer or (kept.headers, kept.body)
-        scope["path_template"] = kept.path_template
-        rid = (_REQUEST_ID, request_id(scope).encode())
-        if if_none_match and matches_if_none_match(if_none_match, kept.etag):
-            return await _send(send, 304, [*kept.not_modified_headers, rid], b"")
-        return await _send(send, 200, [*headers, rid], body)
-
-    async def _replay_computed(
-        self,
-        scope: Scope,
-        send: Send,
-        key: tuple[object, ...],
-        learnt: Learnt,
-        body: bytes,
-        if_none_match: bytes,
-    ) -> int:
-        headers = learnt.headers(body)
-        # Kept while there is room, never at the cost of another answer: with more codes than
-        # the cache holds, a rotation would otherwise only churn it.
-        if len(self._kept) < self.max_entries and self._bytes + len(body) <= self.max_total:
-            self._kept[key] = learnt.kept._replace(headers=headers, body=body)
-            self._bytes += len(body)
-        return await self._replay(scope, send, learnt.kept, if_none_match, (headers, body))
-
-    async def _replay_error(self, scope: Scope, send: Send, kept: KeptError) -> int:
-        scope["path_template"] = kept.path_template
-        rid = request_id(scope).encode()
-        body = kept.before_id + rid + kept.after_id
-        headers = [*with_length(kept.headers, len(body)), (_REQUEST_ID, rid)]
-        return await _send(send, kept.status, headers, body)
-
-    async def _answer_and_keep(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        key: tuple[object, ...],
-        error_key: tuple[object, ...],
-        snap: Snapshot,
-    ) -> None:
-        start: HTTPResponseStartEvent | None = None
+    def keeping(self, scope: HTTPScope, send: Send) -> Send:
+        """``send`` for the routed answer to a request ``lookup`` did not answer: a cacheable
+        200 is kept on its way."""
+        pending = scope["state"].pop(_PENDING, None)
+        if pending is None:
+            return send
+        key, snap = pending
+        headers: list[Header] | None = None
         chunks: list[bytes] = []
         size = 0
 
         async def watch(message: Message) -> None:
-            nonlocal start, size
+            nonlocal headers, size
             if message["type"] == "http.response.start":
-                # A copy: outer layers (the rate limiter) may add headers to the message in place.
-                start = {**message, "headers": list(message.get("headers", ()))}
-            elif message["type"] == "http.response.body" and start is not None:
+                handler = scope.get("route_handler")
+                cacheable = handler is not None and handler.opt.get("cacheable")
+                error = scope["state"].get(ERROR_ANSWERED)
+                no_cors = not key[3]  # an envelope answered before routing carries no CORS
+                if cacheable and message["status"] in KEPT_ERRORS and error and no_cors:
+                    self._keep_error(key, KeptError(error, scope.get("path_template", "")))
+                elif message["status"] == 200 and cacheable:
+                    # A copy, before the head builder adds what every answer carries.
+                    headers = [(k, v) for k, v in message.get("headers", ()) if k != _REQUEST_ID]
+            elif message["type"] == "http.response.body" and headers is not None:
                 size += len(message.get("body", b""))
                 if size <= self.max_body:
                     chunks.append(message.get("body", b""))
+                last = not message.get("more_body", False)
+                if last and size <= self.max_body and self.live.loaded is snap:
+                    self._keep(key, Kept(headers, b"".join(chunks), scope.get("path_template", "")))
             await send(message)
 
-        await self.app(scope, receive, watch)
-        handler = scope.get("route_handler")
-        if (
-            start is None
-            or handler is None
-            or not handler.opt.get("cacheable")
-            or size > self.max_body
-            or self.live.loaded is not snap
-        ):
-            return
-        rid = request_id(scope).encode()
-        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != _REQUEST_ID]
-        body = b"".join(chunks)
-        template = scope.get("path_template", "unmatched")
-        if start["status"] in _KEPT_ERRORS:
-            self._keep_error(error_key, start["status"], headers, body, rid, template)
-        elif start["status"] == 200:
-            kept = self._keep(key, headers, body, template)
-            _path, query, html, origin = key
-            computed = any(c.path_template == template for c in self.computed)
-            if kept is not None and computed and not query and not html:
-                learnt = Learnt.of(kept)
-                if learnt is not None:
-                    self._learnt[(template, origin)] = learnt
+        return watch
 
-    def _make_room(self, size: int) -> None:
+    def _keep(self, key: tuple[object, ...], kept: Kept) -> None:
         while self._kept and (
-            len(self._kept) >= self.max_entries or self._bytes + size > self.max_total
+            len(self._kept) >= self.max_entries or self._bytes + len(kept.body) > self.max_total
         ):
             self._bytes -= len(self._kept.pop(next(iter(self._kept))).body)
-
-    def _keep(
-        self,
-        key: tuple[object, ...],
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        path_template: str,
-    ) -> Kept | None:
-        etag = next((v for k, v in headers if k.lower() == b"etag"), None)
-        if etag is None:
-            return None  # no validator: nothing says it is a function of the snapshot
-        self._make_room(len(body))
-        self._bytes += len(body)
-        kept = Kept(
-            headers=headers,
-            not_modified_headers=[(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS],
-            body=body,
-            etag=etag,
-            path_template=path_template,
-        )
+        self._bytes += len(kept.body)
         self._kept[key] = kept
-        return kept
 
-    def _keep_error(
-        self,
-        key: tuple[object, ...],
-        status: int,
-        headers: list[tuple[bytes, bytes]],
-        body: bytes,
-        rid: bytes,
-        path_template: str,
-    ) -> None:
-        if body.count(rid) != 1:
-            return  # a client's short id could also occur elsewhere in the body: not templatable
-        before, after = body.split(rid)
-        if len(body) > MAX_ERROR_BODY:
-            return
+    def _keep_error(self, key: tuple[object, ...], kept: KeptError) -> None:
         while len(self._errors) >= self.max_errors:
             self._errors.pop(next(iter(self._errors)))
-        self._errors[key] = KeptError(status, headers, before, after, path_template)
-
-
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> int:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
-    return status
+        self._errors[key] = kept

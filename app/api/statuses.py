@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Router, get
 from litestar.params import PathParameter
 
-from app.api.common import CACHEABLE, INTEGER_SCHEMA, error_responses, parse_int, per_snapshot
+from app.api.common import CACHEABLE, INTEGER_SCHEMA, error_responses, parse_int
 from app.api.page_views import status_phrase
 from app.api.schemas import StatusCount, StatusEntries, StatusList
 from app.catalogue.errors import StatusNotFound
@@ -25,7 +25,6 @@ def _status_list(snap: Snapshot) -> StatusList:
 
 
 def build_router(live: LiveCatalogue) -> Router:
-    status_list = per_snapshot(_status_list)
 
     @get(
         "/statuses",
@@ -35,7 +34,7 @@ def build_router(live: LiveCatalogue) -> Router:
         responses=error_responses(),
     )
     def list_statuses() -> StatusList:
-        return status_list(live.snapshot)
+        return live.derived(live.snapshot, _status_list)
 
     @get(
         "/statuses/{status:str}",

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from litestar.testing import TestClient
 
-from app.api.hot_posts import HotPosts
 from app.catalogue.decode import MAX_INPUT_BYTES
 from app.main import create_app
+from tests.served_client import ServedClient
 
 VARYING = {"x-request-id", "date"}  # the request's own id; the server's clock
 SAME_ID = {"X-Request-ID": "req-compare"}  # error envelopes carry it
@@ -22,7 +22,7 @@ def _comparable(response) -> tuple[int, list[tuple[str, str]], bytes]:
 
 
 class _Counting:
-    """Stands between the hot posts and the rest of the application, counting what passes."""
+    """Stands between the front and the Litestar app, counting what passes."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -37,13 +37,10 @@ class _Counting:
 @pytest.fixture(scope="module")
 def clients(seeded_db) -> Iterator[tuple[TestClient, TestClient, _Counting]]:
     with (
-        TestClient(app=create_app(seeded_db.settings())) as hot,
-        TestClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
+        ServedClient(app=create_app(seeded_db.settings())) as hot,
+        ServedClient(app=create_app(seeded_db.settings(response_cache=False))) as plain,
     ):
-        handler = hot.app.asgi_handler
-        while not isinstance(handler, HotPosts):
-            handler = handler.app
-        handler.app = counting = _Counting(handler.app)
+        hot.front.app = counting = _Counting(hot.front.app)
         yield hot, plain, counting
 
 
@@ -176,8 +173,8 @@ def test_a_chunked_body_goes_to_the_application(clients) -> None:
 def test_an_oversized_body_gets_the_handlers_413(seeded_db) -> None:
     settings = seeded_db.settings(max_body_bytes=2048)
     with (
-        TestClient(app=create_app(settings)) as hot,
-        TestClient(
+        ServedClient(app=create_app(settings)) as hot,
+        ServedClient(
             app=create_app(seeded_db.settings(max_body_bytes=2048, response_cache=False))
         ) as plain,
     ):

@@ -11,7 +11,6 @@ import re
 import sqlite3
 
 import pytest
-from litestar.testing import TestClient
 from sqlalchemy import delete, inspect, text
 from sqlalchemy.engine import make_url
 
@@ -20,6 +19,7 @@ from app.db.store import make_engine
 from app.db.tables import Base, ObservationOverflowRow, ObservationRow
 from app.main import create_app
 from tests.envelope_assertions import assert_envelope
+from tests.served_client import ServedClient
 
 TOKEN = "test-ingest-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -61,7 +61,7 @@ def db(seeded_db):
 
 @pytest.fixture
 def ingest(db):
-    with TestClient(app=create_app(_settings(db))) as client:
+    with ServedClient(app=create_app(_settings(db))) as client:
         yield client
 
 
@@ -140,7 +140,7 @@ def test_bodies_of_any_shape_are_decoded_and_committed_before_the_202(ingest):
     top = page["items"][0]
     assert top["count"] == 3 and top["first_seen"] <= top["last_seen"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)", top["first_seen"])
-    assert ingest.app.state["observations"].pending == 0  # nothing left waiting
+    assert ingest.front.state["observations"].pending == 0  # nothing left waiting
 
 
 def test_commits_add_to_the_stored_counts(ingest):
@@ -160,8 +160,8 @@ def _metric(client, name, labels=""):
 
 
 def test_two_replicas_on_one_database_add_up(db):
-    one = TestClient(app=create_app(_settings(db)))
-    two = TestClient(app=create_app(_settings(db)))
+    one = ServedClient(app=create_app(_settings(db)))
+    two = ServedClient(app=create_app(_settings(db)))
     with one, two:
         body = [{"code": 1803, "status": 400}, "HTTP_TooManyRequests: slow down"]
         for _ in range(3):
@@ -175,7 +175,7 @@ def test_two_replicas_on_one_database_add_up(db):
 
 
 def test_the_key_cap_counts_overflow(db):
-    with TestClient(app=create_app(_settings(db, observations_max_keys=3))) as client:
+    with ServedClient(app=create_app(_settings(db, observations_max_keys=3))) as client:
         before = _metric(client, "errcat_observations_overflow_total")
         batch = [{"code": 1201}] * 5 + [{"code": 1205}] * 4 + [{"code": 2401}] * 3
         batch += [{"code": 90001}] * 2 + [{"code": 90002}]
@@ -198,7 +198,7 @@ def test_the_key_cap_counts_overflow(db):
 
 
 def test_a_full_batch_answers_503_and_counts_nothing(ingest):
-    ingest.app.state["observations"].buffer_keys = 2
+    ingest.front.state["observations"].buffer_keys = 2
     refused = _metric(ingest, "errcat_observations_refused_total", '{reason="full"}')
     assert ingest.post(URL, json=[{"code": 1201}, {"code": 1205}], headers=AUTH).is_success
     response = ingest.post(URL, json=[{"code": 1201}, {"code": 1205}, {"code": 2401}], headers=AUTH)

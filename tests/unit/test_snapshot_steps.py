@@ -207,6 +207,7 @@ def test_a_reload_swaps_the_whole_snapshot_at_once_and_lets_requests_run_meanwhi
             seen.append(live.snapshot)  # what a request would read now
             await asyncio.sleep(0)
         assert reloading.result() is True
+        assert live._derived == (live.snapshot, {})  # swapped with the snapshot, empty
         assert await live.reload() is False  # the newest revision is served already
         return first, live.snapshot, seen
 
@@ -219,13 +220,22 @@ def test_a_reload_swaps_the_whole_snapshot_at_once_and_lets_requests_run_meanwhi
     assert sum(s is first for s in seen) > 3  # requests ran while the new one was built
 
 
-def test_a_swap_lets_go_of_every_memo_of_the_old_snapshot() -> None:
-    from app.api.common import _MEMOS, forget_snapshot_memos, per_snapshot
-
+def test_what_is_derived_from_a_snapshot_lives_and_goes_with_it() -> None:
+    """No module-level memo: LiveCatalogue.derived memoises for the served snapshot only."""
+    live = LiveCatalogue(engine=None, reload_interval=0)  # type: ignore[arg-type]
     seen: list[object] = []
-    memo = per_snapshot(lambda snap: seen.append(snap) or len(seen))
+
+    def build(snap: object) -> int:
+        seen.append(snap)
+        return len(seen)
+
     old, new = object(), object()
-    assert memo(old) == memo(old) == 1
-    forget_snapshot_memos()
-    assert all(last == [None, None] for last in _MEMOS)
-    assert memo(new) == 2
+    live._snapshot = old  # type: ignore[assignment]  # what a reload's swap sets
+    assert live.derived(old, build) == live.derived(old, build) == 1  # type: ignore[arg-type]
+    live._snapshot = new  # type: ignore[assignment]
+    # A request still holding the old snapshot gets its answer computed, never kept.
+    assert live.derived(old, build) == 2  # type: ignore[arg-type]
+    assert live.derived(old, build) == 3  # type: ignore[arg-type]
+    assert live.derived(new, build) == live.derived(new, build) == 4  # type: ignore[arg-type]
+    served, memo = live._derived
+    assert served is new and list(memo.values()) == [4]  # nothing of the old one is held
