@@ -165,8 +165,13 @@ class ResponseCache:
         for route in self.computed:
             if not path.startswith(route.prefix):
                 continue
+            rest = path[len(route.prefix) :]
+            if not (rest.isascii() and rest.isdigit()):
+                # Not a plain number: routing decides (a sibling route such as POST
+                # /codes/lookup answers GET with 405; a malformed number gets the handler's 400).
+                return None
             try:
-                found = route.answer(snap, path[len(route.prefix) :])
+                found = route.answer(snap, rest)
             except CatalogueProblem as exc:
                 error = domain_error(exc)
                 if error is None or prefers_problem_details(scope):

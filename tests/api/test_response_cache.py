@@ -86,6 +86,16 @@ def test_errors_and_uncacheable_routes_answer_as_without_the_cache(clients) -> N
             assert ours == _comparable(plain.get(path, headers=same_id)), path
 
 
+def test_a_sibling_route_of_a_computed_one_is_answered_by_routing(clients) -> None:
+    """GET /codes/lookup is not a code: POST /codes/lookup's route answers 405 (schemathesis's
+    ST204), as without the cache, and never the 400 of a malformed code."""
+    for client in clients:
+        for _ in range(2):
+            answer = client.get("/codes/lookup")
+            assert answer.status_code == 405, answer.text
+            assert "POST" in answer.headers["allow"]
+
+
 ERROR_PATHS = (
     "/codes/99999",  # a code the page lacks
     "/codes/abc",
