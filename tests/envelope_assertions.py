@@ -17,3 +17,15 @@ def assert_envelope(response, status, code=None, slug=None):
     assert error["request_id"] == response.headers["x-request-id"]
     assert isinstance(error["errors"], list)
     return error
+
+
+# A well-formed envelope of a documented code (1205), for the validator's tests.
+GOOD_ENVELOPE = {
+    "error": {
+        "message": "Authentication refresh required",
+        "code": 1205,
+        "slug": "TriggerInstance_AuthRefreshRequired",
+        "status": 422,
+        "request_id": "req_7d1c0a9e4b2f",
+    }
+}

@@ -11,21 +11,13 @@ import time
 import pytest
 
 from app.catalogue.envelope_batch import MAX_BATCH
-from tests.envelope_assertions import assert_envelope
+from tests.envelope_assertions import GOOD_ENVELOPE, assert_envelope
 
 URL = "/validate-envelope"
 BATCH = "/validate-envelope/batch"
 JSON = {"content-type": "application/json"}
 
-GOOD = {
-    "error": {
-        "message": "Authentication refresh required",
-        "code": 1205,
-        "slug": "TriggerInstance_AuthRefreshRequired",
-        "status": 422,
-        "request_id": "req_7d1c0a9e4b2f",
-    }
-}
+GOOD = GOOD_ENVELOPE
 ENTRY_1205 = {
     "code": 1205,
     "name": "AuthRefreshRequired",

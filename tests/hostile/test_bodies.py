@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-from tests.conftest import Database
 from tests.hostile.server_process import (
     ServerProcess,
     connect,
@@ -46,14 +45,6 @@ CUT_SHORT = {  # heads with bodies that stop before their end
         b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"error":'
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    database = Database("sqlite", tmp_path_factory.mktemp("hostile-bodies"))
-    database.migrate_and_seed()
-    yield database
-    database.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import time
 
 import pytest
 
-from tests.conftest import Database
 from tests.hostile.server_process import (
     ServerProcess,
     connect,
@@ -27,14 +26,6 @@ from tests.hostile.server_process import (
 )
 
 MAX_HEADER_BYTES = 16_384
-
-
-@pytest.fixture(scope="module")
-def db(tmp_path_factory):
-    database = Database("sqlite", tmp_path_factory.mktemp("hostile"))
-    database.migrate_and_seed()
-    yield database
-    database.close()
 
 
 @pytest.fixture(scope="module")

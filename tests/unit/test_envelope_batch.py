@@ -33,20 +33,13 @@ from app.catalogue.envelope_batch import (
 from app.catalogue.envelope_fields import ENVELOPE_FIELDS
 from app.catalogue.model import CatalogueVersion
 from app.seeds import load_seed
+from tests.envelope_assertions import GOOD_ENVELOPE
 
 SNAP = build_snapshot(
     load_seed(),
     CatalogueVersion(revision=1, content_hash="x" * 64, loaded_at="2026-01-01T00:00:00+00:00"),
 )
-GOOD = {
-    "error": {
-        "message": "Authentication refresh required",
-        "code": 1205,
-        "slug": "TriggerInstance_AuthRefreshRequired",
-        "status": 422,
-        "request_id": "req_7d1c0a9e4b2f",
-    }
-}
+GOOD = GOOD_ENVELOPE
 # The longest a number within the bounds is written: the smallest normal double, negated.
 LONGEST_NUMBER = -2.2250738585072014e-308
 ASTRAL = "\U0001f600"  # written "\ud83d\ude00" by json.dumps: 12 bytes for one character
